@@ -1,0 +1,40 @@
+# The README's two commands: `make demo` and `make test`. Each does its own set-up.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test eval bench soak dovecot clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+# Debian's dovecot-imapd for the real-server tests; installed when missing and we are root.
+dovecot:
+	@if command -v dovecot >/dev/null 2>&1 || test -x /usr/sbin/dovecot; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "installing dovecot-imapd (real IMAP server for the tests)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			--no-install-recommends dovecot-imapd >/dev/null; \
+	else echo "dovecot-imapd is missing and we are not root: IMAP tests will be skipped (CI=true fails them)"; fi
+
+demo: $(STAMP)
+	$(BIN)/followup demo
+
+test: $(STAMP) dovecot
+	$(BIN)/python -m pytest -q -m "not slow"
+
+eval: $(STAMP)
+	$(BIN)/python benchmarks/eval_classifier.py
+
+bench: $(STAMP) dovecot
+	$(BIN)/python benchmarks/run_all.py
+
+soak: $(STAMP) dovecot
+	$(BIN)/python -m pytest -q -m slow
+
+clean:
+	rm -rf $(VENV) build *.egg-info src/*.egg-info .pytest_cache
