@@ -1,0 +1,33 @@
+"""``followup check-config``: validate the config (every problem at once) and its secret references."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from followup.cli.common import load
+from followup.config import ImapAccount, resolve_secret
+from followup.errors import ConfigError
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser("check-config", help="validate the config file and the secrets it refers to")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    config = load(args)
+    problems = []
+    for account in config.accounts:
+        if isinstance(account, ImapAccount):
+            try:
+                resolve_secret(account)
+            except ConfigError as exc:
+                problems.append(str(exc))
+    if problems:
+        raise ConfigError(f"{config.source}: {len(problems)} problem(s) with secrets", problems)
+    names = ", ".join(f"{a.name} ({a.type})" for a in config.accounts)
+    print(f"{config.source}: OK: {len(config.accounts)} account(s): {names}; "
+          f"time zone {config.timezone}, holidays {config.country}; state in {config.state_path}",
+          file=sys.stdout)
+    return 0

@@ -1,0 +1,202 @@
+"""A local Maildir (Maildir++ layout) as a mailbox: INBOX is the root, Sent and Drafts are
+``.Sent`` and ``.Drafts`` (configurable).
+
+Refs are Maildir keys (the file name before ``:2,``). Maildir has no UIDVALIDITY or UIDNEXT:
+the folder directory's inode stands in for the validity (a deleted and recreated folder gets a
+new one) and the newest mtime of ``cur/`` and ``new/`` for the change stamp, so an unchanged
+folder costs two ``stat`` calls. ``since`` filters on the file's mtime (its delivery time).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+from collections.abc import Iterable, Sequence
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from followup.core.model import FolderRole
+from followup.errors import FolderNotFound, TransientError
+from followup.mailbox.base import FolderState, HeaderRecord
+
+#: Maildir info letters (after ``:2,``) and the IMAP flags they stand for.
+_FLAG_LETTERS = {"D": "\\Draft", "F": "\\Flagged", "R": "\\Answered", "S": "\\Seen", "T": "\\Deleted"}
+_HEADER_LIMIT = 256 * 1024
+
+
+class MaildirMailbox:
+    """One Maildir account. Constructing it touches nothing on disk."""
+
+    def __init__(self, account: str, root: Path | str, *, sent_folder: str = ".Sent",
+                 drafts_folder: str = ".Drafts") -> None:
+        self.account = account
+        self.root = Path(os.path.expanduser(str(root)))
+        self._folders = {FolderRole.INBOX: self.root, FolderRole.SENT: self.root / sent_folder,
+                         FolderRole.DRAFTS: self.root / drafts_folder}
+        self._counter = 0
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def connect(self) -> None:
+        if not (self.root / "cur").is_dir() and not (self.root / "new").is_dir():
+            raise FolderNotFound(f"{self.root} is not a Maildir (no cur/ or new/ inside)")
+
+    def close(self) -> None:
+        return None
+
+    @property
+    def has_gmail_extensions(self) -> bool:
+        return False
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def folder_path(self, role: FolderRole) -> Path:
+        return self._folders[role]
+
+    def folder_state(self, role: FolderRole) -> FolderState:
+        folder = self._folders[role]
+        try:
+            validity = folder.stat().st_ino or 1
+        except FileNotFoundError:
+            if role is FolderRole.INBOX:
+                raise FolderNotFound(f"{folder} does not exist") from None
+            return FolderState(validity=1, next_ref=None, messages=0, modseq=0)
+        except OSError as exc:
+            raise TransientError(f"cannot read {folder}: {exc.strerror}") from exc
+        stamps = []
+        for sub in ("cur", "new"):
+            try:
+                stamps.append((folder / sub).stat().st_mtime_ns)
+            except FileNotFoundError:
+                stamps.append(0)
+        return FolderState(validity=validity, next_ref=None, messages=len(self._files(role)),
+                           modseq=max(stamps))
+
+    def list_refs(self, role: FolderRole, *, after: int | None = None, since: date | None = None) -> list[str]:
+        files = self._files(role)
+        entries = []
+        for key, path in files.items():
+            try:
+                mtime = path.stat().st_mtime
+            except FileNotFoundError:
+                continue  # moved between listing and stat: it will show up under its new name
+            if since is not None and datetime.fromtimestamp(mtime, UTC).date() < since:
+                continue
+            entries.append((mtime, key))
+        return [key for _, key in sorted(entries)]
+
+    def fetch_headers(self, role: FolderRole, refs: Sequence[str]) -> list[HeaderRecord]:
+        files = self._files(role)
+        records = []
+        for ref in refs:
+            path = files.get(ref)
+            if path is None:
+                continue
+            try:
+                with path.open("rb") as handle:
+                    head = handle.read(_HEADER_LIMIT)
+                info = path.stat()
+            except FileNotFoundError:
+                continue
+            except OSError as exc:
+                raise TransientError(f"cannot read {path}: {exc.strerror}") from exc
+            end = _header_end(head)
+            records.append(HeaderRecord(
+                ref=ref, raw_headers=head[:end], size=info.st_size, flags=_flags_of(path.name),
+                received_at=datetime.fromtimestamp(info.st_mtime, UTC)))
+        return records
+
+    def fetch_raw(self, role: FolderRole, refs: Sequence[str]) -> dict[str, bytes]:
+        files = self._files(role)
+        out = {}
+        for ref in refs:
+            path = files.get(ref)
+            if path is None:
+                continue
+            try:
+                out[ref] = path.read_bytes()
+            except FileNotFoundError:
+                continue
+            except OSError as exc:
+                raise TransientError(f"cannot read {path}: {exc.strerror}") from exc
+        return out
+
+    def find_by_header(self, role: FolderRole, name: str, value: str) -> list[str]:
+        wanted = name.lower().encode() + b":"
+        needle = value.encode("utf-8", "replace").lower()
+        found = []
+        for record in self.fetch_headers(role, list(self._files(role))):
+            for line in _unfold(record.raw_headers):
+                if line.lower().startswith(wanted) and needle in line.lower():
+                    found.append(record.ref)
+                    break
+        return found
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def append(self, role: FolderRole, raw: bytes, *, flags: Iterable[str], when: datetime) -> str | None:
+        """Deliver ``raw`` into ``cur/`` of the folder (created when missing) as Maildir says:
+        write into ``tmp/``, fsync, then rename, so a crash never leaves half a message."""
+        folder = self._folders[role]
+        for sub in ("cur", "new", "tmp"):
+            (folder / sub).mkdir(parents=True, exist_ok=True)
+        if folder != self.root:
+            (folder / "maildirfolder").touch(exist_ok=True)
+        self._counter += 1
+        key = f"{int(when.timestamp())}.M{time.time_ns() % 10**9}P{os.getpid()}Q{self._counter}.{socket.gethostname()}"
+        letters = "".join(sorted(l for l, f in _FLAG_LETTERS.items() if f in set(flags)))
+        tmp = folder / "tmp" / key
+        final = folder / "cur" / f"{key}:2,{letters}"
+        try:
+            with tmp.open("wb") as handle:
+                handle.write(raw)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.utime(tmp, (when.timestamp(), when.timestamp()))
+            os.rename(tmp, final)
+        except OSError as exc:
+            tmp.unlink(missing_ok=True)
+            raise TransientError(f"cannot write to {folder}: {exc.strerror}") from exc
+        return key
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def _files(self, role: FolderRole) -> dict[str, Path]:
+        folder = self._folders[role]
+        files: dict[str, Path] = {}
+        for sub in ("new", "cur"):
+            try:
+                names = os.listdir(folder / sub)
+            except FileNotFoundError:
+                continue
+            except OSError as exc:
+                raise TransientError(f"cannot list {folder / sub}: {exc.strerror}") from exc
+            for name in names:
+                if name.startswith("."):
+                    continue
+                files[name.split(":", 1)[0]] = folder / sub / name
+        return files
+
+
+def _flags_of(name: str) -> frozenset[str]:
+    _, _, info = name.partition(":2,")
+    return frozenset(_FLAG_LETTERS[c] for c in info if c in _FLAG_LETTERS)
+
+
+def _header_end(head: bytes) -> int:
+    for sep in (b"\r\n\r\n", b"\n\n"):
+        index = head.find(sep)
+        if index >= 0:
+            return index + len(sep)
+    return len(head)
+
+
+def _unfold(raw_headers: bytes) -> list[bytes]:
+    lines: list[bytes] = []
+    for line in raw_headers.splitlines():
+        if line[:1] in (b" ", b"\t") and lines:
+            lines[-1] += b" " + line.strip()
+        else:
+            lines.append(line.rstrip())
+    return lines

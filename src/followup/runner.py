@@ -1,0 +1,94 @@
+"""One cycle of the program for every account: sync, then (when the engine is present) decide
+and place drafts. The CLI's ``once`` and the daemon's poll job both call :func:`run_cycle`.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from followup.config import Config
+from followup.core.model import Classification, Facts, Message
+from followup.errors import FollowupError, MailboxError
+from followup.mailbox.base import Mailbox
+from followup.store.db import Store
+from followup.sync import Progress, SyncContext, SyncReport, sync_account
+
+log = logging.getLogger(__name__)
+
+
+def message_reader(config: Config) -> Callable[[Message], tuple[Classification, Facts]]:
+    """Return the classifier + fact extractor bound to the user's addresses and time zone."""
+    from followup.core.extract import read_message
+
+    tz, users = config.tz, config.user_addresses()
+
+    def read(message: Message) -> tuple[Classification, Facts]:
+        return read_message(message, tz=tz, user_addresses=users)
+
+    return read
+
+
+def sync_context(config: Config, progress: Progress | None = None) -> SyncContext:
+    from followup.core.classify import could_matter
+
+    return SyncContext(reader=message_reader(config), could_matter=could_matter,
+                       user_addresses=config.user_addresses(), tz=config.tz,
+                       window_days=config.sync.window_days, batch_size=config.sync.batch_size,
+                       progress=progress)
+
+
+@dataclass
+class CycleReport:
+    """What one cycle did, per account; ``errors`` maps an account to its one-line error."""
+
+    syncs: list[SyncReport] = field(default_factory=list)
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+def run_cycle(config: Config, store: Store, now: datetime, *,
+              mailboxes: dict[str, Mailbox] | None = None,
+              progress: Progress | None = None) -> CycleReport:
+    """Sync every account; one failing account never stops the others. Never raises MailboxError."""
+    from followup.mailbox.factory import open_mailbox
+
+    report = CycleReport()
+    ctx = sync_context(config, progress)
+    for account in config.accounts:
+        mailbox = (mailboxes or {}).get(account.name)
+        own = mailbox is None
+        try:
+            if mailbox is None:
+                mailbox = open_mailbox(config, account.name)
+            mailbox.connect()
+            report.syncs.append(sync_account(mailbox, store, ctx, now))
+        except MailboxError as exc:
+            report.errors[account.name] = str(exc)
+            log.error("%s: %s", account.name, exc)
+        except FollowupError:
+            raise
+        finally:
+            if own and mailbox is not None:
+                mailbox.close()
+    return report
+
+
+def terminal_progress() -> tuple[Progress | None, Callable[[], None]]:
+    """A rich progress bar on a terminal (stderr), nothing otherwise; returns (callback, stop)."""
+    if not sys.stderr.isatty():
+        return None, lambda: None
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress as Bar, TextColumn
+
+    bar = Bar(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), transient=True)
+    tasks: dict[str, int] = {}
+    bar.start()
+
+    def update(label: str, done: int, total: int) -> None:
+        if label not in tasks:
+            tasks[label] = bar.add_task(label, total=total)
+        bar.update(tasks[label], completed=done, total=total)
+
+    return update, bar.stop

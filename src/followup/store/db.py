@@ -1,0 +1,357 @@
+"""The SQLite store: messages, their locations, threads, applications, events, drafts, cursors.
+
+One ``Store`` wraps one connection (SQLite connections are not shared across threads; open one
+per job). The database runs in WAL mode with ``synchronous=FULL`` so a kill -9 at any moment
+loses at most the transaction in flight. Writers use :meth:`Store.transaction` (``BEGIN
+IMMEDIATE``): the sync stores a batch of messages and advances the folder's cursor in the same
+transaction, so a cursor never points past what is stored.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from followup.core.model import FolderRole
+from followup.errors import StoreError
+from followup.store.schema import MIGRATIONS
+
+
+@dataclass(frozen=True, slots=True)
+class StoredCursor:
+    """Where the sync of one folder stopped (see :mod:`followup.sync`)."""
+
+    validity: int
+    last_ref: int | None
+    next_ref: int | None
+    messages: int
+    modseq: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class MessageRow:
+    """A stored message as the rest of the shell needs it."""
+
+    id: int
+    account: str
+    message_id: str
+    date: str | None
+    sender: str | None
+    subject: str
+    outbound: bool
+    thread_key: str
+    followup_key: str | None
+    raw: bytes | None
+    label: str | None
+    confidence: float | None
+    evidence: tuple[str, ...]
+    facts: dict
+    confirmed_label: str | None
+    learned_at: str
+
+
+class Store:
+    """The program's durable state. Raises :class:`StoreError` when the file cannot be used."""
+
+    def __init__(self, connection: sqlite3.Connection) -> None:
+        self.db = connection
+
+    # -- opening ---------------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, path: Path | str) -> Store:
+        """Open (creating and migrating) the database at ``path``; ``":memory:"`` for tests."""
+        try:
+            if str(path) != ":memory:":
+                Path(path).parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            db = sqlite3.connect(str(path), timeout=30, isolation_level=None)
+            db.row_factory = sqlite3.Row
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=FULL")
+            db.execute("PRAGMA foreign_keys=ON")
+            db.execute("PRAGMA busy_timeout=30000")
+            store = cls(db)
+            store.migrate()
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"cannot open the state database {path}: {exc}") from exc
+        except OSError as exc:
+            raise StoreError(f"cannot create the state directory for {path}: {exc.strerror}") from exc
+        return store
+
+    def migrate(self) -> int:
+        """Apply pending migrations; return the schema version. Raises StoreError when the file is newer."""
+        version = self.db.execute("PRAGMA user_version").fetchone()[0]
+        if version > len(MIGRATIONS):
+            raise StoreError(f"the state database has schema version {version}, newer than this "
+                             f"program knows ({len(MIGRATIONS)}); upgrade interview-followup")
+        for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+            with self.transaction():
+                for statement in _statements(script):
+                    self.db.execute(statement)
+                self.db.execute(f"PRAGMA user_version={number}")
+        return len(MIGRATIONS)
+
+    def close(self) -> None:
+        self.db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction (BEGIN IMMEDIATE … COMMIT, ROLLBACK on any exception)."""
+        if self.db.in_transaction:
+            yield self.db  # nested: the outer transaction commits
+            return
+        try:
+            self.db.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            raise StoreError(f"the state database is busy or read-only: {exc}") from exc
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        else:
+            try:
+                self.db.execute("COMMIT")
+            except sqlite3.OperationalError as exc:
+                self.db.execute("ROLLBACK")
+                raise StoreError(f"could not commit to the state database: {exc}") from exc
+
+    # -- cursors ---------------------------------------------------------------------------
+
+    def cursor(self, account: str, role: FolderRole) -> StoredCursor | None:
+        row = self.db.execute(
+            "SELECT validity, last_ref, next_ref, messages, modseq FROM cursors "
+            "WHERE account=? AND folder_role=?", (account, role.value)).fetchone()
+        return StoredCursor(*row) if row else None
+
+    def save_cursor(self, account: str, role: FolderRole, cursor: StoredCursor, at: datetime) -> None:
+        self.db.execute(
+            "INSERT INTO cursors (account, folder_role, validity, last_ref, next_ref, messages, modseq, synced_at) "
+            "VALUES (?,?,?,?,?,?,?,?) ON CONFLICT (account, folder_role) DO UPDATE SET "
+            "validity=excluded.validity, last_ref=excluded.last_ref, next_ref=excluded.next_ref, "
+            "messages=excluded.messages, modseq=excluded.modseq, synced_at=excluded.synced_at",
+            (account, role.value, cursor.validity, cursor.last_ref, cursor.next_ref,
+             cursor.messages, cursor.modseq, at.isoformat()))
+
+    # -- locations -------------------------------------------------------------------------
+
+    def known_refs(self, account: str, role: FolderRole) -> set[str]:
+        rows = self.db.execute("SELECT ref FROM locations WHERE account=? AND folder_role=?",
+                               (account, role.value))
+        return {r[0] for r in rows}
+
+    def forget_locations(self, account: str, role: FolderRole, refs: Iterable[str] | None = None) -> None:
+        """Forget where messages were (all of the folder when ``refs`` is None); messages stay."""
+        if refs is None:
+            self.db.execute("DELETE FROM locations WHERE account=? AND folder_role=?", (account, role.value))
+            return
+        self.db.executemany("DELETE FROM locations WHERE account=? AND folder_role=? AND ref=?",
+                            [(account, role.value, r) for r in refs])
+
+    def add_location(self, account: str, role: FolderRole, ref: str, validity: int, message_id: str) -> None:
+        self.db.execute("INSERT OR REPLACE INTO locations VALUES (?,?,?,?,?)",
+                        (account, role.value, ref, validity, message_id))
+
+    def location_of(self, account: str, role: FolderRole, message_id: str) -> str | None:
+        row = self.db.execute("SELECT ref FROM locations WHERE account=? AND folder_role=? AND message_id=?",
+                              (account, role.value, message_id)).fetchone()
+        return row[0] if row else None
+
+    # -- messages --------------------------------------------------------------------------
+
+    def has_message(self, account: str, message_id: str) -> bool:
+        return self.db.execute("SELECT 1 FROM messages WHERE account=? AND message_id=?",
+                               (account, message_id)).fetchone() is not None
+
+    def insert_message(self, **columns: object) -> int:
+        """Insert a message (keys = column names); return its row id. The caller checked it is new."""
+        for key in ("evidence", "facts"):
+            if key in columns and not isinstance(columns[key], str | None):
+                columns[key] = json.dumps(columns[key], default=str)
+        names = ", ".join(columns)
+        marks = ", ".join("?" for _ in columns)
+        cur = self.db.execute(f"INSERT INTO messages ({names}) VALUES ({marks})", tuple(columns.values()))
+        return int(cur.lastrowid or 0)
+
+    def update_message(self, account: str, message_id: str, **columns: object) -> None:
+        for key in ("evidence", "facts"):
+            if key in columns and not isinstance(columns[key], str | None):
+                columns[key] = json.dumps(columns[key], default=str)
+        sets = ", ".join(f"{k}=?" for k in columns)
+        self.db.execute(f"UPDATE messages SET {sets} WHERE account=? AND message_id=?",
+                        (*columns.values(), account, message_id))
+
+    def thread_of(self, account: str, message_ids: Iterable[str]) -> str | None:
+        """Return the thread key of the first stored message among ``message_ids``."""
+        ids = [m for m in message_ids if m]
+        if not ids:
+            return None
+        marks = ",".join("?" for _ in ids)
+        row = self.db.execute(f"SELECT thread_key FROM messages WHERE account=? AND message_id IN ({marks}) "
+                              "ORDER BY id LIMIT 1", (account, *ids)).fetchone()
+        return row[0] if row else None
+
+    def thread_of_gmail(self, account: str, gm_thrid: str) -> str | None:
+        row = self.db.execute("SELECT thread_key FROM messages WHERE account=? AND gm_thrid=? LIMIT 1",
+                              (account, gm_thrid)).fetchone()
+        return row[0] if row else None
+
+    def threads_replying_to(self, account: str, message_id: str) -> list[str]:
+        """Thread keys of stored messages that name ``message_id`` in In-Reply-To or References."""
+        rows = self.db.execute(
+            "SELECT DISTINCT thread_key FROM messages WHERE account=? AND "
+            "(in_reply_to=? OR (' ' || refs || ' ') LIKE ?)",
+            (account, message_id, f"% {message_id} %"))
+        return [r[0] for r in rows]
+
+    def merge_threads(self, account: str, into: str, others: Iterable[str]) -> None:
+        for other in others:
+            if other == into:
+                continue
+            self.db.execute("UPDATE messages SET thread_key=? WHERE account=? AND thread_key=?",
+                            (into, account, other))
+            row = self.db.execute("SELECT application_id FROM threads WHERE account=? AND thread_key=?",
+                                  (account, other)).fetchone()
+            self.db.execute("DELETE FROM threads WHERE account=? AND thread_key=?", (account, other))
+            if row and row[0]:
+                self.db.execute("INSERT OR IGNORE INTO threads VALUES (?,?,?)", (account, into, row[0]))
+
+    def thread_by_subject(self, account: str, subject_key: str, since_iso: str, until_iso: str,
+                          counterparts: Iterable[str]) -> str | None:
+        """A thread with the same normalised subject, dated inside the window, sharing a counterpart address."""
+        people = {c for c in counterparts if c}
+        if not subject_key or not people:
+            return None
+        rows = self.db.execute(
+            "SELECT thread_key, sender, recipients FROM messages WHERE account=? AND subject_key=? "
+            "AND date BETWEEN ? AND ? ORDER BY id", (account, subject_key, since_iso, until_iso))
+        for thread_key, sender, recipients in rows:
+            if sender in people or people & set(recipients.split(",")):
+                return thread_key
+        return None
+
+    def messages_in_thread(self, account: str, thread_key: str) -> list[MessageRow]:
+        rows = self.db.execute(f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE account=? AND thread_key=? "
+                               "ORDER BY date, id", (account, thread_key))
+        return [_message_row(r) for r in rows]
+
+    def message(self, account: str, message_id: str) -> MessageRow | None:
+        row = self.db.execute(f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE account=? AND message_id=?",
+                              (account, message_id)).fetchone()
+        return _message_row(row) if row else None
+
+    def find_message(self, message_id: str) -> MessageRow | None:
+        """The message with this Message-ID in any account (the first stored)."""
+        row = self.db.execute(f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE message_id=? ORDER BY id LIMIT 1",
+                              (message_id,)).fetchone()
+        return _message_row(row) if row else None
+
+    def count_messages(self, account: str | None = None) -> int:
+        if account is None:
+            return self.db.execute("SELECT count(*) FROM messages").fetchone()[0]
+        return self.db.execute("SELECT count(*) FROM messages WHERE account=?", (account,)).fetchone()[0]
+
+    # -- threads and applications ----------------------------------------------------------
+
+    def application_of_thread(self, account: str, thread_key: str) -> str | None:
+        row = self.db.execute("SELECT application_id FROM threads WHERE account=? AND thread_key=?",
+                              (account, thread_key)).fetchone()
+        return row[0] if row else None
+
+    def link_thread(self, account: str, thread_key: str, application_id: str) -> None:
+        self.db.execute("INSERT INTO threads VALUES (?,?,?) ON CONFLICT (account, thread_key) "
+                        "DO UPDATE SET application_id=excluded.application_id",
+                        (account, thread_key, application_id))
+
+    def threads_of_application(self, application_id: str) -> list[str]:
+        return [r[0] for r in self.db.execute("SELECT thread_key FROM threads WHERE application_id=?",
+                                              (application_id,))]
+
+    def create_application(self, app_id: str, account: str, company: str | None, role: str | None,
+                           stage: str, at: datetime) -> None:
+        self.db.execute("INSERT INTO applications (id, account, company, role, stage, created_at, updated_at) "
+                        "VALUES (?,?,?,?,?,?,?)", (app_id, account, company, role, stage,
+                                                   at.isoformat(), at.isoformat()))
+
+    def update_application(self, app_id: str, at: datetime, **columns: object) -> None:
+        sets = ", ".join(f"{k}=?" for k in columns)
+        self.db.execute(f"UPDATE applications SET {sets}, updated_at=? WHERE id=?",
+                        (*columns.values(), at.isoformat(), app_id))
+
+    def applications(self, account: str | None = None) -> list[sqlite3.Row]:
+        if account is None:
+            return list(self.db.execute("SELECT * FROM applications ORDER BY created_at, id"))
+        return list(self.db.execute("SELECT * FROM applications WHERE account=? ORDER BY created_at, id",
+                                    (account,)))
+
+    def application(self, app_id: str) -> sqlite3.Row | None:
+        return self.db.execute("SELECT * FROM applications WHERE id=?", (app_id,)).fetchone()
+
+    def record_event(self, app_id: str, at: datetime, stage: str, cause: str, recorded_at: datetime) -> None:
+        self.db.execute("INSERT INTO events (application_id, at, stage, cause, recorded_at) VALUES (?,?,?,?,?)",
+                        (app_id, at.isoformat(), stage, cause, recorded_at.isoformat()))
+
+    def events(self, app_id: str) -> list[sqlite3.Row]:
+        return list(self.db.execute("SELECT * FROM events WHERE application_id=? ORDER BY at, id", (app_id,)))
+
+    def add_note(self, app_id: str, at: datetime, text: str) -> None:
+        self.db.execute("INSERT INTO notes (application_id, at, text) VALUES (?,?,?)",
+                        (app_id, at.isoformat(), text))
+
+    def notes(self, app_id: str) -> list[str]:
+        return [r[0] for r in self.db.execute("SELECT text FROM notes WHERE application_id=? ORDER BY id",
+                                              (app_id,))]
+
+    # -- drafts journal --------------------------------------------------------------------
+
+    def draft(self, key: str) -> sqlite3.Row | None:
+        return self.db.execute("SELECT * FROM drafts WHERE key=?", (key,)).fetchone()
+
+    def drafts(self, *, application_id: str | None = None, account: str | None = None,
+               fates: Iterable[str] | None = None) -> list[sqlite3.Row]:
+        sql, args = "SELECT * FROM drafts WHERE 1=1", []
+        if application_id is not None:
+            sql += " AND application_id=?"
+            args.append(application_id)
+        if account is not None:
+            sql += " AND account=?"
+            args.append(account)
+        if fates is not None:
+            fates = list(fates)
+            sql += f" AND fate IN ({','.join('?' for _ in fates)})"
+            args.extend(fates)
+        return list(self.db.execute(sql + " ORDER BY journalled_at, key", args))
+
+    def journal_draft(self, **columns: object) -> None:
+        names = ", ".join(columns)
+        marks = ", ".join("?" for _ in columns)
+        self.db.execute(f"INSERT INTO drafts ({names}) VALUES ({marks})", tuple(columns.values()))
+
+    def update_draft(self, key: str, **columns: object) -> None:
+        sets = ", ".join(f"{k}=?" for k in columns)
+        self.db.execute(f"UPDATE drafts SET {sets} WHERE key=?", (*columns.values(), key))
+
+
+_MESSAGE_COLUMNS = ("id, account, message_id, date, sender, subject, outbound, thread_key, followup_key, raw, "
+                    "label, confidence, evidence, facts, confirmed_label, learned_at")
+
+
+def _message_row(row: sqlite3.Row) -> MessageRow:
+    return MessageRow(
+        id=row["id"], account=row["account"], message_id=row["message_id"], date=row["date"],
+        sender=row["sender"], subject=row["subject"], outbound=bool(row["outbound"]),
+        thread_key=row["thread_key"], followup_key=row["followup_key"], raw=row["raw"],
+        label=row["label"], confidence=row["confidence"],
+        evidence=tuple(json.loads(row["evidence"])) if row["evidence"] else (),
+        facts=json.loads(row["facts"]) if row["facts"] else {},
+        confirmed_label=row["confirmed_label"], learned_at=row["learned_at"],
+    )
+
+
+def _statements(script: str) -> list[str]:
+    return [s for s in script.split(";") if s.strip()]

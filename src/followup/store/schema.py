@@ -1,0 +1,119 @@
+"""The SQLite schema as an ordered list of migrations (``PRAGMA user_version`` counts them).
+
+Never edit a migration that has shipped: append a new one. Each runs in its own transaction.
+"""
+
+from __future__ import annotations
+
+MIGRATIONS: tuple[str, ...] = (
+    # 1: the foundation
+    """
+    CREATE TABLE messages (
+        id              INTEGER PRIMARY KEY,
+        account         TEXT NOT NULL,
+        message_id      TEXT NOT NULL,           -- identity: account + Message-ID (a UID is only a location)
+        date            TEXT,                    -- ISO 8601 with offset
+        sender          TEXT,                    -- lower-case address
+        sender_name     TEXT,
+        recipients      TEXT NOT NULL DEFAULT '',-- comma-separated lower-case addresses (To + Cc)
+        subject         TEXT NOT NULL DEFAULT '',
+        subject_key     TEXT NOT NULL DEFAULT '',-- subject without Re:/Fwd: prefixes, lower-case
+        in_reply_to     TEXT,
+        refs            TEXT NOT NULL DEFAULT '',-- space-separated Message-IDs
+        gm_msgid        TEXT,
+        gm_thrid        TEXT,
+        outbound        INTEGER NOT NULL DEFAULT 0,
+        followup_key    TEXT,                    -- X-Followup-Key of our own drafts (and what the user sent of them)
+        thread_key      TEXT NOT NULL,
+        raw             BLOB,                    -- the whole message, kept only for candidates
+        headers_only    INTEGER NOT NULL DEFAULT 1,
+        label           TEXT,
+        confidence      REAL,
+        evidence        TEXT,                    -- JSON list
+        facts           TEXT,                    -- JSON object
+        confirmed_label TEXT,                    -- set by `followup confirm`
+        learned_at      TEXT NOT NULL,
+        UNIQUE (account, message_id)
+    );
+    CREATE INDEX messages_thread ON messages (account, thread_key);
+    CREATE INDEX messages_gm_thrid ON messages (account, gm_thrid);
+    CREATE INDEX messages_in_reply_to ON messages (account, in_reply_to);
+    CREATE INDEX messages_subject_key ON messages (account, subject_key);
+
+    CREATE TABLE locations (
+        account     TEXT NOT NULL,
+        folder_role TEXT NOT NULL,
+        ref         TEXT NOT NULL,
+        validity    INTEGER NOT NULL,
+        message_id  TEXT NOT NULL,
+        PRIMARY KEY (account, folder_role, ref)
+    );
+    CREATE INDEX locations_message ON locations (account, message_id);
+
+    CREATE TABLE cursors (
+        account     TEXT NOT NULL,
+        folder_role TEXT NOT NULL,
+        validity    INTEGER NOT NULL,
+        last_ref    INTEGER,
+        next_ref    INTEGER,
+        messages    INTEGER NOT NULL,
+        modseq      INTEGER,
+        synced_at   TEXT NOT NULL,
+        PRIMARY KEY (account, folder_role)
+    );
+
+    CREATE TABLE threads (
+        account        TEXT NOT NULL,
+        thread_key     TEXT NOT NULL,
+        application_id TEXT,
+        PRIMARY KEY (account, thread_key)
+    );
+
+    CREATE TABLE applications (
+        id            TEXT PRIMARY KEY,
+        account       TEXT NOT NULL,
+        company       TEXT,
+        role          TEXT,
+        stage         TEXT NOT NULL,
+        contact_name  TEXT,
+        contact_email TEXT,
+        created_at    TEXT NOT NULL,
+        updated_at    TEXT NOT NULL
+    );
+
+    CREATE TABLE events (
+        id             INTEGER PRIMARY KEY,
+        application_id TEXT NOT NULL REFERENCES applications (id),
+        at             TEXT NOT NULL,
+        stage          TEXT NOT NULL,
+        cause          TEXT NOT NULL,
+        recorded_at    TEXT NOT NULL
+    );
+    CREATE INDEX events_application ON events (application_id, at);
+
+    CREATE TABLE drafts (
+        key            TEXT PRIMARY KEY,         -- deterministic per (account, application, step)
+        account        TEXT NOT NULL,
+        application_id TEXT NOT NULL,
+        kind           TEXT NOT NULL,
+        fate           TEXT NOT NULL,            -- journalled | placed | edited | sent | dismissed
+        recipient      TEXT,
+        subject        TEXT,
+        message_id     TEXT NOT NULL,
+        body_sha256    TEXT,
+        ref            TEXT,
+        due_at         TEXT,
+        journalled_at  TEXT NOT NULL,
+        placed_at      TEXT,
+        sent_at        TEXT,
+        fate_at        TEXT
+    );
+
+    CREATE TABLE notes (
+        id             INTEGER PRIMARY KEY,
+        application_id TEXT NOT NULL REFERENCES applications (id),
+        at             TEXT NOT NULL,
+        text           TEXT NOT NULL
+    );
+    """,
+)

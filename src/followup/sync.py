@@ -1,0 +1,336 @@
+"""Incremental sync of one account's INBOX, Sent and Drafts into the store.
+
+Per folder (see ``docs`` in :func:`sync_folder`):
+
+1. ``folder_state`` (IMAP STATUS: one command, no SELECT). Same validity, next UID, message
+   count and HIGHESTMODSEQ as the stored cursor: nothing changed, stop here.
+2. New refs: UIDs above the cursor's last UID (the first run: everything received in the last
+   ``window_days``). A changed validity (UIDVALIDITY) forgets the folder's locations and rescans
+   the window; messages are identified by account + Message-ID, so nothing is stored twice.
+3. Headers first, in batches; bodies only for messages that could matter (``could_matter`` on
+   the headers, or a reply in a thread the program already follows). Newsletters stay
+   headers-only.
+4. Each batch is stored, classified, threaded and grouped, and the cursor advanced, **in one
+   transaction** (lieer's rule: the cursor moves only after the batch is committed). A crash
+   or a dropped connection loses at most the batch in flight; the next run resumes there.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, tzinfo
+
+from followup.core.model import Classification, Facts, FolderRole, Label, Message, Stage
+from followup.core.parse import parse_message
+from followup.core.threads import application_id_for, same_application, subject_key
+from followup.mailbox.base import FolderState, HeaderRecord, Mailbox
+from followup.store.db import Store, StoredCursor
+
+log = logging.getLogger(__name__)
+
+#: Bodies larger than this are stored reduced (headers + text); a 20 MB attachment says nothing
+#: about an application.
+MAX_STORED_RAW = 2 * 1024 * 1024
+#: Replies whose References were lost still join a thread with the same subject and a shared
+#: correspondent when they are this close in time.
+SUBJECT_THREAD_WINDOW = timedelta(days=45)
+
+#: The first stage of an application opened by a message with this label (the follow-up engine
+#: owns every later change).
+OPENING_STAGE = {
+    Label.ACKNOWLEDGEMENT: Stage.APPLIED,
+    Label.INTERVIEW_INVITATION: Stage.INVITED,
+    Label.INTERVIEW_SCHEDULED: Stage.SCHEDULED,
+    Label.INTERVIEW_CANCELLED: Stage.INVITED,
+    Label.POSITIVE: Stage.ADVANCING,
+    Label.REJECTION: Stage.REJECTED,
+    Label.TIMELINE_UPDATE: Stage.WAITING,
+}
+
+Reader = Callable[[Message], tuple[Classification, Facts]]
+Prefilter = Callable[[Message], bool]
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass
+class FolderReport:
+    """What one folder's sync did."""
+
+    role: FolderRole
+    unchanged: bool = False
+    rescanned: bool = False
+    new_refs: int = 0
+    headers_fetched: int = 0
+    bodies_fetched: int = 0
+    stored: int = 0
+    already_known: int = 0
+    vanished: int = 0
+
+
+@dataclass
+class SyncReport:
+    """What one account's sync did; ``new_message_ids`` lists what was stored, oldest first."""
+
+    account: str
+    folders: list[FolderReport] = field(default_factory=list)
+    new_message_ids: list[str] = field(default_factory=list)
+    applications_opened: int = 0
+
+    @property
+    def bodies_fetched(self) -> int:
+        return sum(f.bodies_fetched for f in self.folders)
+
+    @property
+    def stored(self) -> int:
+        return sum(f.stored for f in self.folders)
+
+
+@dataclass(frozen=True)
+class SyncContext:
+    """Everything a sync needs besides the mailbox and the store."""
+
+    reader: Reader
+    could_matter: Prefilter
+    user_addresses: frozenset[str]
+    tz: tzinfo
+    window_days: int = 90
+    batch_size: int = 500
+    progress: Progress | None = None
+
+
+def sync_account(mailbox: Mailbox, store: Store, ctx: SyncContext, now: datetime) -> SyncReport:
+    """Sync INBOX, Sent and Drafts of ``mailbox`` into ``store``; raises MailboxError / StoreError.
+
+    Whatever was committed before an error stays committed; the next call resumes from there.
+    """
+    report = SyncReport(account=mailbox.account)
+    for role in (FolderRole.SENT, FolderRole.INBOX, FolderRole.DRAFTS):
+        report.folders.append(sync_folder(mailbox, store, ctx, role, now, report))
+    return report
+
+
+def sync_folder(mailbox: Mailbox, store: Store, ctx: SyncContext, role: FolderRole, now: datetime,
+                report: SyncReport) -> FolderReport:
+    """Sync one folder (the steps are in the module docstring) and return what was done."""
+    account = mailbox.account
+    folder = FolderReport(role=role)
+    state = mailbox.folder_state(role)
+    cursor = store.cursor(account, role)
+    if cursor is not None and _unchanged(cursor, state):
+        folder.unchanged = True
+        return folder
+
+    after: int | None = None
+    since = None
+    if cursor is None or cursor.validity != state.validity:
+        if cursor is not None:
+            folder.rescanned = True
+            log.warning("%s: %s was renumbered (UIDVALIDITY %s -> %s); rescanning the last %d days",
+                        account, role.value, cursor.validity, state.validity, ctx.window_days)
+            with store.transaction():
+                store.forget_locations(account, role)
+        since = (now - timedelta(days=ctx.window_days)).date()
+    elif state.next_ref is not None:
+        after = cursor.last_ref
+
+    # Drafts come and go: a full listing (only when the folder changed; drafts folders are small)
+    # tells which drafts vanished (sent or deleted by the user). Maildir listings are always full.
+    full_listing = role is FolderRole.DRAFTS or state.next_ref is None
+    if full_listing:
+        refs = mailbox.list_refs(role, since=since if role is not FolderRole.DRAFTS else None)
+    else:
+        refs = mailbox.list_refs(role, after=after, since=since)
+    known = store.known_refs(account, role)
+    vanished = known - set(refs) if full_listing else set()
+    if vanished:
+        folder.vanished = len(vanished)
+        with store.transaction():
+            store.forget_locations(account, role, vanished)
+
+    new_refs = [r for r in refs if r not in known]
+    folder.new_refs = len(new_refs)
+    last_ref = cursor.last_ref if cursor is not None and not folder.rescanned else None
+    for start in range(0, len(new_refs), ctx.batch_size):
+        batch = new_refs[start:start + ctx.batch_size]
+        if ctx.progress:
+            ctx.progress(f"{account} {role.value}", start, len(new_refs))
+        last_ref = _sync_batch(mailbox, store, ctx, role, state, batch, now, folder, report, last_ref)
+    if ctx.progress and new_refs:
+        ctx.progress(f"{account} {role.value}", len(new_refs), len(new_refs))
+
+    with store.transaction():
+        store.save_cursor(account, role, StoredCursor(
+            validity=state.validity, last_ref=_max_ref(refs, last_ref), next_ref=state.next_ref,
+            messages=state.messages, modseq=state.modseq), now)
+    return folder
+
+
+def _unchanged(cursor: StoredCursor, state: FolderState) -> bool:
+    return (cursor.validity == state.validity and cursor.next_ref == state.next_ref
+            and cursor.messages == state.messages and cursor.modseq == state.modseq)
+
+
+def _max_ref(refs: Sequence[str], last_ref: int | None) -> int | None:
+    numbers = [int(r) for r in refs if r.isdigit()]
+    if not numbers:
+        return last_ref
+    return max(numbers + ([last_ref] if last_ref is not None else []))
+
+
+def _sync_batch(mailbox: Mailbox, store: Store, ctx: SyncContext, role: FolderRole, state: FolderState,
+                batch: list[str], now: datetime, folder: FolderReport, report: SyncReport,
+                last_ref: int | None) -> int | None:
+    account = mailbox.account
+    records = mailbox.fetch_headers(role, batch)
+    folder.headers_fetched += len(records)
+    heads: list[tuple[HeaderRecord, Message]] = []
+    wanted: list[str] = []
+    for record in records:
+        head = parse_message(record.raw_headers, received_at=record.received_at)
+        heads.append((record, head))
+        if store.has_message(account, head.message_id):
+            continue
+        if _wants_body(store, ctx, account, role, head):
+            wanted.append(record.ref)
+    bodies = mailbox.fetch_raw(role, wanted) if wanted else {}
+    folder.bodies_fetched += len(bodies)
+
+    with store.transaction():
+        for record, head in heads:
+            if store.has_message(account, head.message_id):
+                folder.already_known += 1
+            else:
+                raw = bodies.get(record.ref)
+                _store_message(store, ctx, account, role, record, head, raw, now, report)
+                folder.stored += 1
+                report.new_message_ids.append(head.message_id)
+            store.add_location(account, role, record.ref, state.validity, head.message_id)
+        new_last = _max_ref(batch, last_ref) if state.next_ref is not None else None
+        # Mid-folder progress: next_ref=None marks the cursor as "not finished", so the next run
+        # looks again even if STATUS did not change.
+        store.save_cursor(account, role, StoredCursor(
+            validity=state.validity, last_ref=new_last, next_ref=None, messages=-1, modseq=None), now)
+    return new_last
+
+
+def _wants_body(store: Store, ctx: SyncContext, account: str, role: FolderRole, head: Message) -> bool:
+    if role is FolderRole.DRAFTS:
+        return bool(head.header("x-followup-key"))
+    if _known_thread(store, account, head) is not None:
+        return True
+    return ctx.could_matter(head)
+
+
+def _known_thread(store: Store, account: str, head: Message) -> str | None:
+    ids = [head.in_reply_to or "", *reversed(head.references)]
+    return store.thread_of(account, ids)
+
+
+def _store_message(store: Store, ctx: SyncContext, account: str, role: FolderRole, record: HeaderRecord,
+                   head: Message, raw: bytes | None, now: datetime, report: SyncReport) -> None:
+    message = parse_message(raw, received_at=record.received_at) if raw is not None else head
+    if message.message_id != head.message_id:
+        message = head  # a server that lied about the headers; trust what we indexed
+    outbound = role is not FolderRole.INBOX or (
+        message.sender is not None and message.sender.email in ctx.user_addresses)
+    classification: Classification | None = None
+    facts = Facts()
+    if raw is not None and role is FolderRole.INBOX and not outbound:
+        try:
+            classification, facts = ctx.reader(message)
+        except Exception:  # noqa: BLE001 - a classifier bug must not stop the sync; the message is kept
+            log.exception("%s: could not classify %s; stored unclassified", account, message.message_id)
+
+    thread_key = _thread_for(store, account, message, record)
+    stored_raw = raw
+    if raw is not None and len(raw) > MAX_STORED_RAW:
+        stored_raw = record.raw_headers + message.text.encode("utf-8", "replace")
+    store.insert_message(
+        account=account, message_id=message.message_id,
+        date=message.date.isoformat() if message.date else None,
+        sender=message.sender.email if message.sender else None,
+        sender_name=message.sender.name if message.sender else None,
+        recipients=",".join(a.email for a in (*message.to, *message.cc)),
+        subject=message.subject, subject_key=subject_key(message.subject),
+        in_reply_to=message.in_reply_to, refs=" ".join(message.references),
+        gm_msgid=record.gm_msgid, gm_thrid=record.gm_thrid, outbound=int(outbound),
+        followup_key=message.header("x-followup-key") or None, thread_key=thread_key,
+        raw=stored_raw, headers_only=int(raw is None),
+        label=classification.label.value if classification else None,
+        confidence=classification.confidence if classification else None,
+        evidence=list(classification.evidence) if classification else None,
+        facts=_facts_json(facts) if classification else None,
+        learned_at=now.isoformat(),
+    )
+    if classification is not None:
+        _group(store, account, thread_key, message, classification, facts, now, report)
+
+
+def _thread_for(store: Store, account: str, message: Message, record: HeaderRecord) -> str:
+    """Thread key: X-GM-THRID, else References / In-Reply-To, else subject + correspondent + time."""
+    if record.gm_thrid:
+        found = store.thread_of_gmail(account, record.gm_thrid)
+        return found or f"gm:{record.gm_thrid}"
+    found = store.thread_of(account, [message.in_reply_to or "", *reversed(message.references)])
+    # Messages stored earlier may be replies to this one (they arrived first): join them.
+    followers = store.threads_replying_to(account, message.message_id)
+    if found is None and not followers and message.date is not None:
+        people = {a.email for a in (message.sender, *message.to, *message.cc) if a is not None}
+        if subject_key(message.subject) and (message.in_reply_to or message.subject[:3].lower() in ("re:", "aw:", "sv:")):
+            found = store.thread_by_subject(
+                account, subject_key(message.subject), (message.date - SUBJECT_THREAD_WINDOW).isoformat(),
+                (message.date + SUBJECT_THREAD_WINDOW).isoformat(), people)
+    key = found or (followers[0] if followers else message.message_id)
+    if followers:
+        store.merge_threads(account, key, followers)
+    return key
+
+
+def _group(store: Store, account: str, thread_key: str, message: Message, classification: Classification,
+           facts: Facts, now: datetime, report: SyncReport) -> None:
+    """Attach the thread to an application: its own, else one with the same company and role,
+    else (for job mail) a new one opened at the stage the message implies."""
+    app_id = store.application_of_thread(account, thread_key)
+    if app_id is None and facts.company:
+        for row in store.applications(account):
+            if same_application(row["company"], row["role"], facts.company, facts.role):
+                app_id = row["id"]
+                break
+    if app_id is None:
+        stage = OPENING_STAGE.get(classification.label)
+        if stage is None:
+            return  # other / out-of-office: only joins an application through its thread
+        app_id = application_id_for(account, thread_key, facts.company)
+        at = message.date or now
+        store.create_application(app_id, account, facts.company, facts.role, stage.value, at)
+        store.record_event(app_id, at, stage.value, f"{message.message_id} ({classification.label.value})", now)
+        report.applications_opened += 1
+    store.link_thread(account, thread_key, app_id)
+    row = store.application(app_id)
+    updates = {}
+    if row is not None:
+        if not row["company"] and facts.company:
+            updates["company"] = facts.company
+        if not row["role"] and facts.role:
+            updates["role"] = facts.role
+        if facts.contact is not None and not facts.contact.is_no_reply:
+            updates["contact_name"] = facts.contact.name
+            updates["contact_email"] = facts.contact.email
+    if updates:
+        store.update_application(app_id, now, **updates)
+
+
+def _facts_json(facts: Facts) -> dict:
+    def address(a):
+        return {"name": a.name, "email": a.email} if a is not None else None
+
+    return {
+        "company": facts.company, "role": facts.role, "contact": address(facts.contact),
+        "interview_start": facts.interview_start.isoformat() if facts.interview_start else None,
+        "interview_end": facts.interview_end.isoformat() if facts.interview_end else None,
+        "interviewers": [address(a) for a in facts.interviewers],
+        "decision_date": facts.decision_date.isoformat() if facts.decision_date else None,
+        "ooo_return": facts.ooo_return.isoformat() if facts.ooo_return else None,
+    }
