@@ -216,9 +216,12 @@ def _sync_batch(mailbox: Mailbox, store: Store, ctx: SyncContext, role: FolderRo
 
 
 def _wants_body(store: Store, ctx: SyncContext, account: str, role: FolderRole, head: Message) -> bool:
+    """Fetch the body of our own drafts, of replies in threads that matter (an application's, or
+    one the user wrote in), and of whatever the header prefilter cannot rule out."""
     if role is FolderRole.DRAFTS:
         return bool(head.header("x-followup-key"))
-    if _known_thread(store, account, head) is not None:
+    thread = _known_thread(store, account, head)
+    if thread is not None and (store.application_of_thread(account, thread) or store.thread_has_outbound(account, thread)):
         return True
     return ctx.could_matter(head)
 
@@ -244,7 +247,7 @@ def _store_message(store: Store, ctx: SyncContext, account: str, role: FolderRol
             log.exception("%s: could not classify %s; stored unclassified", account, message.message_id)
 
     thread_key = _thread_for(store, account, message, record)
-    stored_raw = raw
+    stored_raw = raw if raw is not None else record.raw_headers
     if raw is not None and len(raw) > MAX_STORED_RAW:
         stored_raw = record.raw_headers + message.text.encode("utf-8", "replace")
     store.insert_message(
@@ -257,7 +260,7 @@ def _store_message(store: Store, ctx: SyncContext, account: str, role: FolderRol
         in_reply_to=message.in_reply_to, refs=" ".join(message.references),
         gm_msgid=record.gm_msgid, gm_thrid=record.gm_thrid, outbound=int(outbound),
         followup_key=message.header("x-followup-key") or None, thread_key=thread_key,
-        raw=stored_raw, headers_only=int(raw is None),
+        raw=stored_raw, headers_only=int(raw is None),  # headers-only rows keep the header block
         label=classification.label.value if classification else None,
         confidence=classification.confidence if classification else None,
         evidence=list(classification.evidence) if classification else None,

@@ -235,6 +235,10 @@ class Store:
                 return thread_key
         return None
 
+    def thread_has_outbound(self, account: str, thread_key: str) -> bool:
+        return self.db.execute("SELECT 1 FROM messages WHERE account=? AND thread_key=? AND outbound=1 LIMIT 1",
+                               (account, thread_key)).fetchone() is not None
+
     def messages_in_thread(self, account: str, thread_key: str) -> list[MessageRow]:
         rows = self.db.execute(f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE account=? AND thread_key=? "
                                "ORDER BY date, id", (account, thread_key))
