@@ -127,3 +127,9 @@ def test_secrets_come_from_the_environment_or_systemd_credentials(tmp_path):
     got = resolve_secret(_imap(password_credential="mail.pw"), environ={"CREDENTIALS_DIRECTORY": str(tmp_path)})
     assert got == ("password", "fromsystemd")
     assert resolve_secret(_imap(oauth2_token_env="T"), environ={"T": "tok"}) == ("oauth2", "tok")
+
+
+def test_systemd_state_directory_is_used_when_the_file_names_none():
+    assert str(parse_config(MINIMAL, environ={"STATE_DIRECTORY": "/var/lib/x"}).state_path) == "/var/lib/x"
+    explicit = MINIMAL + "state_dir: /srv/y\n"
+    assert str(parse_config(explicit, environ={"STATE_DIRECTORY": "/var/lib/x"}).state_path) == "/srv/y"

@@ -216,11 +216,16 @@ def load_config(path: Path | str | None = None, *, environ: dict[str, str] | Non
                           "or copy config.example.yaml)") from None
     except OSError as exc:
         raise ConfigError(f"{config_path}: cannot read: {exc.strerror}") from None
-    return parse_config(text, source=config_path)
+    return parse_config(text, source=config_path, environ=environ)
 
 
-def parse_config(text: str, *, source: Path | None = None) -> Config:
-    """Given YAML text, return the validated Config; raises ConfigError listing every problem."""
+def parse_config(text: str, *, source: Path | None = None, environ: dict[str, str] | None = None) -> Config:
+    """Given YAML text, return the validated Config; raises ConfigError listing every problem.
+
+    Without ``state_dir`` in the file, systemd's ``$STATE_DIRECTORY`` (set by ``StateDirectory=``)
+    or ``$FOLLOWUP_STATE_DIR`` is used, else ~/.local/state/interview-followup.
+    """
+    env = os.environ if environ is None else environ
     where = str(source or "<config>")
     try:
         data = yaml.safe_load(text)
@@ -234,6 +239,10 @@ def parse_config(text: str, *, source: Path | None = None) -> Config:
     if not isinstance(data, dict):
         raise ConfigError(f"{where}: the top level must be a mapping of settings")
     problems = _inline_secret_problems(data)
+    if "state_dir" not in data:
+        state_dir = env.get("FOLLOWUP_STATE_DIR") or (env.get("STATE_DIRECTORY") or "").split(":")[0]
+        if state_dir:
+            data = {**data, "state_dir": state_dir}
     try:
         config = Config.model_validate({**data, "source": source})
     except ValidationError as exc:
