@@ -19,17 +19,12 @@ def run(args: argparse.Namespace) -> int:
     config = load(args)
     store = open_store(config)
     try:
-        rows = store.applications()
+        data = rows_for(store)
         if args.application:
-            rows = [r for r in rows if r["id"] == args.application]
-            if not rows:
+            data = [r for r in data if r["id"] == args.application]
+            if not data:
                 print(f"no application {args.application!r}; `followup status` lists them")
                 return 1
-        data = [{
-            "id": r["id"], "account": r["account"], "company": r["company"], "role": r["role"],
-            "stage": r["stage"], "contact": r["contact_email"], "updated": r["updated_at"],
-            "events": [{"at": e["at"], "stage": e["stage"], "cause": e["cause"]} for e in store.events(r["id"])],
-        } for r in rows]
     finally:
         store.close()
     if args.json:
@@ -37,6 +32,15 @@ def run(args: argparse.Namespace) -> int:
         return 0
     print_table(data, show_events=bool(args.application))
     return 0
+
+
+def rows_for(store) -> list[dict]:
+    """Every application with its events, as plain data."""
+    return [{
+        "id": r["id"], "account": r["account"], "company": r["company"], "role": r["role"],
+        "stage": r["stage"], "contact": r["contact_email"], "updated": r["updated_at"],
+        "events": [{"at": e["at"], "stage": e["stage"], "cause": e["cause"]} for e in store.events(r["id"])],
+    } for r in store.applications()]
 
 
 def print_table(data: list[dict], *, show_events: bool = False) -> None:

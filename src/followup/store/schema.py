@@ -99,7 +99,8 @@ MIGRATIONS: tuple[str, ...] = (
         fate           TEXT NOT NULL,            -- journalled | placed | edited | sent | dismissed
         recipient      TEXT,
         subject        TEXT,
-        message_id     TEXT NOT NULL,
+        message_id     TEXT NOT NULL,            -- the draft's own Message-ID (holds the key)
+        in_reply_to    TEXT,                     -- the message it answers, to recognise it once sent
         body_sha256    TEXT,
         ref            TEXT,
         due_at         TEXT,

@@ -1,0 +1,78 @@
+"""``followup demo``: the whole pipeline on the bundled sample mailbox over a simulated month.
+
+No account and no network: the sample is a Maildir inside the package; the working copy and
+state go to a temp dir (or ``--workdir``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import email
+import email.policy
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+#: The sample's story runs in New York; its window covers the US DST change of 2026-03-08.
+DEMO_TZ = "America/New_York"
+DEMO_START = "2026-02-23T00:00"
+DEMO_END = "2026-04-24T23:00"
+DEMO_SENDS_AFTER_HOURS = 3.0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser("demo", help="run the pipeline on a bundled sample mailbox (no account needed)")
+    parser.add_argument("--workdir", type=Path, default=None, help="keep the working copy here")
+    parser.add_argument("--drafts", type=int, default=3, help="how many drafts to print in full (default 3)")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.panel import Panel
+
+    from followup.cli.status import print_table, rows_for
+    from followup.simulation import bundled_sample, run_simulation
+
+    console = Console()
+    tz = ZoneInfo(DEMO_TZ)
+    start = datetime.fromisoformat(DEMO_START).replace(tzinfo=tz)
+    end = datetime.fromisoformat(DEMO_END).replace(tzinfo=tz)
+    console.print(Panel.fit(
+        f"Sample mailbox: {bundled_sample()}\nSimulated clock: {start:%a %d %b %Y} to {end:%a %d %b %Y} "
+        f"({DEMO_TZ}); the simulated user sends each draft {DEMO_SENDS_AFTER_HOURS:g} h after it appears.",
+        title="interview-followup demo"))
+    styles = {"draft": "bold green", "stage": "cyan", "user_sent": "dim"}
+
+    def show(event) -> None:
+        local = event.at.astimezone(tz)
+        data = event.data
+        if event.action == "draft":
+            to = data["to"] or "[no recipient: find the right contact]"
+            text = f"draft  {data['kind']:<16} {data['application']:<24} to {to}  “{data['subject']}”"
+        elif event.action == "stage":
+            text = f"stage  {data['stage']:<16} {data['application']:<24} ({data['cause']})"
+        else:
+            text = f"sent   (the simulated user sent {data['key'].split(':')[-1]})"
+        console.print(f"{local:%a %d %b %H:%M}  " + text, style=styles.get(event.action, ""), highlight=False)
+
+    sim = run_simulation(bundled_sample(), start, end, tz=DEMO_TZ, country="US",
+                         user_sends_after=DEMO_SENDS_AFTER_HOURS, workdir=args.workdir, on_event=show)
+    shown = 0
+    wanted = ["thank_you", "followup_1", "rejection_reply", "positive_reply", "followup_final"]
+    for kind in wanted:
+        if shown >= args.drafts:
+            break
+        for key, raw in sim.drafts.items():
+            if f":{kind}" in key:
+                message = email.message_from_bytes(raw, policy=email.policy.default)
+                body = message.get_content() if not message.is_multipart() else message.get_body().get_content()
+                header = f"To: {message['To'] or '(none)'}\nSubject: {message['Subject']}\n\n"
+                console.print(Panel(header + body.strip(), title=f"{kind} draft", expand=False))
+                shown += 1
+                break
+    print_table(rows_for(sim.store))
+    drafts = sum(e.action == "draft" for e in sim.events)
+    console.print(f"{drafts} drafts placed in {sim.workdir / 'mail' / '.Drafts'}; nothing was sent.")
+    sim.store.close()
+    return 0
