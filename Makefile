@@ -18,7 +18,7 @@ dovecot:
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 		echo "installing dovecot-imapd (real IMAP server for the tests)"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-			--no-install-recommends dovecot-imapd >/dev/null; \
+			--no-install-recommends dovecot-imapd openssl >/dev/null; \
 	else echo "dovecot-imapd is missing and we are not root: IMAP tests will be skipped (CI=true fails them)"; fi
 
 demo: $(STAMP)

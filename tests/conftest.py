@@ -1,5 +1,10 @@
-"""Shared fixtures. Real-server fixtures live in their own plugin modules (see pytest_plugins)."""
+"""Shared fixtures. The real-Dovecot fixtures live in tests/dovecot.py (a pytest plugin)."""
 
 from __future__ import annotations
 
-pytest_plugins: list[str] = []
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+pytest_plugins = ["dovecot"]

@@ -1,35 +1,50 @@
-"""pytest plugin: a throwaway Dovecot IMAP server on 127.0.0.1 for the real-server tests.
+"""pytest plugin: throwaway Dovecot IMAP servers on 127.0.0.1 for the real-server tests.
 
 Register it with ``pytest_plugins = ["dovecot"]`` in ``tests/conftest.py``. Fixtures:
 
 ``dovecot_server`` (session)
     One Dovecot whose personal namespace flags Drafts, Sent, Trash and Junk with SPECIAL-USE
-    (RFC 6154). Each test takes its own user (``server.new_user()``), so tests stay isolated
-    while sharing one server process.
+    (RFC 6154), auto-subscribed. Tests share the process but not the mail: each takes its own
+    user with ``server.new_user()`` -> ``(username, password)``. Never kill this one.
+``dovecot_user`` (function)
+    A fresh ``(username, password)`` on ``dovecot_server``.
 ``dovecot_factory`` (session)
-    ``dovecot_factory(name, mailboxes={...})`` starts (once per session and name) a server with
-    other special folders, e.g. a French ``Brouillons`` flagged ``\\Drafts`` or no SPECIAL-USE at all.
+    ``dovecot_factory(name, mailboxes={...}, tls=False)`` starts a server of its own the first
+    time a name is asked for: other special folders (a French ``Brouillons`` flagged
+    ``\\Drafts``, none at all), a self-signed certificate (``tls=True``: implicit TLS on
+    ``tls_port``, STARTTLS on ``port``, the certificate at ``cert_path``), or just one a test
+    may :meth:`~DovecotServer.kill` (``dovecot_factory("killable")``).
+
+A server offers ``host``, ``port``, ``users``, ``maildir(user)``, ``client(user)`` (a logged-in
+imapclient), ``append_messages(user, folder, [bytes], flags=..., when=...)`` (MULTIAPPEND, returns
+the UIDs), ``recreate_folder(user, folder)`` (a new UIDVALIDITY), ``kill()`` (SIGKILL to the
+whole server: connections drop) and ``restart()`` (same port).
 
 Everything an instance needs lives in one temp dir under ``/dev/shm`` (tmpfs; ``/tmp`` as
 fallback) that the unprivileged server user can reach, as ``../shared/notes/imap-test-server.md``
-describes. As root (CI), the master runs as ``nobody:nogroup``, because Dovecot refuses to run its
-login and mail processes as root. Without Dovecot installed the tests are skipped, or failed when
-``CI=true``.
+describes. As root (CI) the master runs as ``nobody:nogroup``: Dovecot refuses to run its login
+and mail processes as root. Users need no file: a static passdb gives every name the password
+``<per-server prefix><name>`` (a passwd-file is re-read at most once a second). The auth-penalty
+socket is disabled, or a wrong-password test would delay every later login from 127.0.0.1 by
+seconds; a failed login still takes 0.5 s (Dovecot's fixed failure delay). Servers stop with
+SIGTERM at the end of the session and die with pytest if it is killed.
 
-A test that uses one of these fixtures is marked ``dovecot`` automatically (the marker is also
-fine to write by hand), so ``pytest -m "not dovecot"`` leaves them out.
+Without Dovecot the tests are skipped, or failed when ``CI=true``. ``$FOLLOWUP_DOVECOT`` names
+another ``dovecot`` binary. A test that uses these fixtures is marked ``dovecot`` automatically,
+so ``pytest -m "not dovecot"`` leaves them out.
 """
 
 from __future__ import annotations
 
+import grp
 import os
 import pwd
-import grp
 import secrets
 import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -55,7 +70,13 @@ FIXTURE_NAMES = ("dovecot_server", "dovecot_factory")
 
 
 def find_dovecot() -> str | None:
-    """Return the path of the ``dovecot`` binary, or None when it is not installed."""
+    """Return the path of the ``dovecot`` binary, or None when it is not installed.
+
+    ``$FOLLOWUP_DOVECOT`` names another binary (a path that does not exist acts as "not installed").
+    """
+    override = os.environ.get("FOLLOWUP_DOVECOT")
+    if override is not None:
+        return override if os.access(override, os.X_OK) else None
     return shutil.which("dovecot", path=DOVECOT_SEARCH_PATH)
 
 
@@ -73,6 +94,24 @@ def _instance_parent() -> str:
     return tempfile.gettempdir()
 
 
+def _load_prctl():  # -> callable | None
+    try:
+        import ctypes
+
+        return ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+
+
+_PRCTL = _load_prctl() if sys.platform.startswith("linux") else None
+
+
+def _die_with_parent() -> None:
+    """In the child before exec: get SIGTERM when pytest dies, so no server outlives a killed run."""
+    if _PRCTL is not None:
+        _PRCTL(1, int(signal.SIGTERM))  # PR_SET_PDEATHSIG
+
+
 def _conf_string(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
@@ -87,13 +126,18 @@ class DovecotServer:
     host = "127.0.0.1"
 
     def __init__(self, binary: str, *, name: str = "default",
-                 mailboxes: Mapping[str, str | None] | None = None) -> None:
+                 mailboxes: Mapping[str, str | None] | None = None, tls: bool = False) -> None:
         self.binary = binary
         self.name = name
         self.mailboxes = dict(DEFAULT_MAILBOXES if mailboxes is None else mailboxes)
+        self.tls = tls
         self.root = Path(tempfile.mkdtemp(prefix=f"followup-dovecot-{name}-", dir=_instance_parent()))
         os.chmod(self.root, 0o755)
         self.port = _free_port()
+        #: implicit-TLS port (``tls=True`` only; ``port`` then offers STARTTLS)
+        self.tls_port = _free_port() if tls else 0
+        #: the self-signed certificate (PEM) to trust, for ``tls=True``
+        self.cert_path = self.root / "cert.pem"
         self.users: dict[str, str] = {}
         self._users_lock = threading.Lock()
         self._proc: subprocess.Popen[bytes] | None = None
@@ -110,7 +154,11 @@ class DovecotServer:
             self.run_group = grp.getgrgid(self.gid).gr_name
         for sub in ("base", "state", "mail", "home"):
             (self.root / sub).mkdir()
-        (self.root / "users").write_text("")
+        if tls:
+            self._make_certificate()
+        # Users need no file: the static passdb accepts any name with its own password (a
+        # passwd-file is re-read at most once a second, too slow for a user per test).
+        self._password_prefix = "pw-" + secrets.token_hex(4) + "-"
         (self.root / "dovecot.conf").write_text(self._config())
         self._chown_tree(self.root)
 
@@ -132,7 +180,7 @@ log_path = {root}/dovecot.log
 info_log_path = {root}/dovecot.log
 protocols = imap
 listen = 127.0.0.1
-ssl = no
+{self._ssl_settings()}
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 default_internal_user = {self.run_user}
@@ -143,9 +191,10 @@ first_valid_gid = {self.gid}
 mail_location = maildir:{root}/mail/%u
 mail_fsync = never
 mail_max_userip_connections = 200
+auth_failure_delay = 0
 passdb {{
-  driver = passwd-file
-  args = scheme=PLAIN username_format=%u {root}/users
+  driver = static
+  args = password={self._password_prefix}%u
 }}
 userdb {{
   driver = static
@@ -164,13 +213,37 @@ service imap-login {{
     port = {self.port}
   }}
   inet_listener imaps {{
-    port = 0
+    address = 127.0.0.1
+    port = {self.tls_port}
   }}
 }}
 service anvil {{
   chroot =
+  # No socket for auth penalties: after a failed login Dovecot would delay the next login
+  # from 127.0.0.1 by seconds (the wrong-password tests share the server with all others).
+  unix_listener anvil-auth-penalty {{
+    mode = 0
+  }}
 }}
 """
+
+    def _ssl_settings(self) -> str:
+        if not self.tls:
+            return "ssl = no"
+        return (f"ssl = yes\nssl_cert = <{self.cert_path}\nssl_key = <{self.root / 'key.pem'}\n"
+                "ssl_min_protocol = TLSv1.2")
+
+    def _make_certificate(self) -> None:
+        openssl = shutil.which("openssl")
+        if openssl is None:
+            raise RuntimeError("openssl is needed to make a test certificate")
+        subprocess.run(  # noqa: S603 - fixed argv
+            [openssl, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+             "-nodes", "-days", "2", "-subj", "/CN=localhost",
+             "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
+             "-keyout", str(self.root / "key.pem"), "-out", str(self.cert_path)],
+            check=True, capture_output=True,
+        )
 
     def _chown_tree(self, path: Path) -> None:
         if os.geteuid() != 0:
@@ -184,9 +257,9 @@ service anvil {{
 
     def start(self, timeout: float = 10.0) -> None:
         """Start the master and wait until the port greets with ``* OK``."""
-        kwargs: dict[str, object] = {}
+        kwargs: dict[str, object] = {"preexec_fn": _die_with_parent}
         if os.geteuid() == 0:
-            kwargs = {"user": self.uid, "group": self.gid, "extra_groups": []}
+            kwargs.update(user=self.uid, group=self.gid, extra_groups=[])
         with open(self.root / "stderr.log", "ab") as err:
             self._proc = subprocess.Popen(  # noqa: S603 - fixed argv
                 [self.binary, "-F", "-c", str(self.root / "dovecot.conf")],
@@ -287,17 +360,10 @@ service anvil {{
 
     def new_user(self, prefix: str = "user") -> tuple[str, str]:
         """Create a fresh user; return ``(username, password)``."""
-        username = f"{prefix}{secrets.token_hex(4)}"
-        password = secrets.token_urlsafe(12)
         with self._users_lock:
+            username = f"{prefix}{len(self.users) + 1}x{secrets.token_hex(3)}"
+            password = self._password_prefix + username
             self.users[username] = password
-            lines = "".join(f"{u}:{{PLAIN}}{p}\n" for u, p in self.users.items())
-            users = self.root / "users"
-            tmp = self.root / "users.tmp"
-            tmp.write_text(lines)
-            if os.geteuid() == 0:
-                os.chown(tmp, self.uid, self.gid)
-            os.replace(tmp, users)
         return username, password
 
     def maildir(self, user: str) -> Path:
@@ -379,6 +445,23 @@ def _missing_dovecot() -> None:
     pytest.skip(reason)
 
 
+def _sweep_stale_instances(parent: str, min_age: float = 600.0) -> None:
+    """Remove instance dirs left by runs that were killed (no live master, older than ``min_age``)."""
+    for path in Path(parent).glob("followup-dovecot-*"):
+        try:
+            if time.time() - path.stat().st_mtime < min_age:
+                continue
+            pid_file = path / "base" / "master.pid"
+            if pid_file.exists():
+                os.kill(int(pid_file.read_text().split()[0]), 0)
+                continue  # its master still runs
+        except ProcessLookupError:
+            pass
+        except (OSError, ValueError, IndexError):
+            continue
+        shutil.rmtree(path, ignore_errors=True)
+
+
 class DovecotFactory:
     """Starts extra servers with other mailbox layouts, one per name per session."""
 
@@ -386,12 +469,26 @@ class DovecotFactory:
         self.binary = binary
         self.servers: dict[str, DovecotServer] = {}
 
-    def __call__(self, name: str, *, mailboxes: Mapping[str, str | None] | None = None) -> DovecotServer:
+    def __call__(self, name: str, *, mailboxes: Mapping[str, str | None] | None = None,
+                 tls: bool = False) -> DovecotServer:
+        """Return the server called ``name``, starting it (with ``mailboxes``, ``tls``) the first time."""
         server = self.servers.get(name)
         if server is None:
-            server = DovecotServer(self.binary, name=name, mailboxes=mailboxes)
+            if tls and shutil.which("openssl") is None:
+                pytest.skip("openssl is not installed: no certificate for the TLS server")
+            for attempt in range(3):  # the free port may be taken before Dovecot binds it
+                server = DovecotServer(self.binary, name=name, mailboxes=mailboxes, tls=tls)
+                try:
+                    server.start()
+                    break
+                except RuntimeError:
+                    server.cleanup()
+                    if attempt == 2:
+                        raise
+                except BaseException:
+                    server.cleanup()
+                    raise
             self.servers[name] = server
-            server.start()
         elif mailboxes is not None and dict(mailboxes) != server.mailboxes:
             raise ValueError(f"dovecot server {name!r} already runs with other mailboxes")
         if not server.running:
@@ -411,6 +508,7 @@ def dovecot_factory() -> Iterator[DovecotFactory]:
     binary = find_dovecot()
     if binary is None:
         _missing_dovecot()
+    _sweep_stale_instances(_instance_parent())
     factory = DovecotFactory(binary)  # type: ignore[arg-type]
     try:
         yield factory
@@ -420,10 +518,9 @@ def dovecot_factory() -> Iterator[DovecotFactory]:
 
 @pytest.fixture(scope="session")
 def dovecot_server(dovecot_factory: DovecotFactory) -> Iterator[DovecotServer]:
-    """The shared Dovecot server with SPECIAL-USE Drafts/Sent/Trash/Junk.
+    """The shared Dovecot server with SPECIAL-USE Drafts/Sent/Trash/Junk (one per session).
 
-    A test that kills the server should call ``restart()`` itself; the fixture also restarts a
-    server left dead, for the next test's sake.
+    Do not kill it: a test that kills a server takes its own, ``dovecot_factory("killable")``.
     """
     server = dovecot_factory("default", mailboxes=DEFAULT_MAILBOXES)
     yield server

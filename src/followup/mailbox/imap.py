@@ -7,10 +7,12 @@ What it relies on, and why:
   from the config win. A role that cannot be found raises :class:`FolderNotFound` naming what
   was tried: a missing Drafts folder is never created or guessed.
 - ``folder_state`` is one ``STATUS`` and never selects: an idle poll costs one command per folder.
+  STATUS of the folder that is open reports the session's stale view (Dovecot, as RFC 3501
+  §6.3.10 warns), so that folder is closed first (one more command, once).
 - Reads happen in a folder opened read-only (``EXAMINE``), so nothing the daemon does can set
   ``\\Seen``; bodies are fetched with ``BODY.PEEK[]`` for the same reason. The opened folder is
-  remembered; a later call on it sends ``NOOP`` (Dovecot, like RFC 3501 allows, shows messages
-  that arrived from other sessions only at such a point, not during ``SEARCH``).
+  remembered; a later SEARCH in it is preceded by ``NOOP`` (Dovecot, as RFC 3501 allows, shows
+  messages that arrived from other sessions only at such a point, not during ``SEARCH``).
 - ``UID SEARCH UID n:*`` always matches the highest UID, even when it is below ``n`` (RFC 3501
   §6.4.8: ``*`` is the largest UID in use): results are filtered.
 - CONDSTORE (RFC 7162) is enabled when offered, so ``STATUS`` reports ``HIGHESTMODSEQ``.
@@ -72,6 +74,7 @@ FALLBACK_NAMES: dict[FolderRole, tuple[str, ...]] = {
 
 _SPECIAL_USE_FLAG = {FolderRole.SENT: b"\\SENT", FolderRole.DRAFTS: b"\\DRAFTS"}
 
+_MAX_UID = 4294967295  # UIDs are 32-bit (RFC 3501 §2.3.1.1)
 _APPENDUID = re.compile(rb"\[APPENDUID (\d+) (\d+)\]", re.IGNORECASE)
 _RESPONSE_CODE = re.compile(r"\[([A-Z-]+)")
 
@@ -196,6 +199,7 @@ class ImapMailbox:
 
     @property
     def has_gmail_extensions(self) -> bool:
+        """True when the server offers X-GM-EXT-1 (known after :meth:`connect`)."""
         return "X-GM-EXT-1" in self._capabilities
 
     @property
@@ -396,12 +400,18 @@ class ImapMailbox:
             f"and INBOX.): {tried}. Set folders.{role} in the config to the folder's name"
         )
 
-    def _select(self, role: FolderRole) -> Any:
-        """Open the folder read-only (EXAMINE), or refresh the one already open with NOOP."""
+    def _select(self, role: FolderRole, *, refresh: bool) -> Any:
+        """Open the folder read-only (EXAMINE) unless it is open already.
+
+        ``refresh``: when the folder is open already, send NOOP first, so a SEARCH sees mail that
+        arrived from other sessions meanwhile (a FETCH by UID of known messages needs no NOOP).
+        """
         name = self.folder_name(role)
         client = self._live()
         selected = self._selected
         if selected is not None and selected.name == name:
+            if not refresh:
+                return client
             with self._guard(f"NOOP in {name}"):
                 _, responses = client.noop()
             # A folder deleted or recreated under us shows up as an untagged NO (Dovecot) or a
@@ -424,6 +434,16 @@ class ImapMailbox:
         """Return UIDVALIDITY, UIDNEXT, MESSAGES (and HIGHESTMODSEQ with CONDSTORE) via one STATUS."""
         name = self.folder_name(role)
         client = self._live()
+        if self._selected is not None and self._selected.name == name:
+            # STATUS of the selected folder reports the session's view, not the folder's
+            # (Dovecot: mail delivered meanwhile and a recreated folder stay invisible):
+            # close the read-only view first. CLOSE after EXAMINE expunges nothing.
+            with self._guard(f"UNSELECT {name}"):
+                if "UNSELECT" in self._capabilities:
+                    client.unselect_folder()
+                else:
+                    client.close_folder()
+            self._selected = None
         items = ["MESSAGES", "UIDNEXT", "UIDVALIDITY"]
         if self.has_condstore:
             items.append("HIGHESTMODSEQ")
@@ -443,15 +463,15 @@ class ImapMailbox:
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise ProtocolError(f"{self.account}: STATUS {name}: unusable answer {status!r}") from exc
-        if self._selected is not None and self._selected.name == name and self._selected.uidvalidity != validity:
-            self._selected = None  # the open folder was recreated: EXAMINE it again before use
         return state
 
     def list_refs(
         self, role: FolderRole, *, after: int | None = None, since: date | None = None
     ) -> list[str]:
         """Return UIDs (as strings, ascending) with UID > ``after`` and/or received since ``since``."""
-        client = self._select(role)
+        if after is not None and int(after) >= _MAX_UID:
+            return []
+        client = self._select(role, refresh=True)
         criteria: list[Any] = []
         if after is not None:
             criteria += ["UID", f"{int(after) + 1}:*"]
@@ -474,7 +494,7 @@ class ImapMailbox:
         uids = _uids(refs)
         if not uids:
             return []
-        client = self._select(role)
+        client = self._select(role, refresh=False)
         fields = " ".join(SYNC_HEADER_FIELDS)
         items = [f"BODY.PEEK[HEADER.FIELDS ({fields})]", "RFC822.SIZE", "FLAGS", "INTERNALDATE"]
         if self.has_gmail_extensions:
@@ -522,7 +542,7 @@ class ImapMailbox:
         uids = _uids(refs)
         if not uids:
             return {}
-        client = self._select(role)
+        client = self._select(role, refresh=False)
         out: dict[str, bytes] = {}
         for chunk in _chunks(uids, RAW_CHUNK):
             with self._guard(f"UID FETCH bodies in {self.folder_name(role)}"):
@@ -557,7 +577,7 @@ class ImapMailbox:
 
     def find_by_header(self, role: FolderRole, name: str, value: str) -> list[str]:
         """``UID SEARCH HEADER name value`` in the folder; UIDs as strings, ascending."""
-        client = self._select(role)
+        client = self._select(role, refresh=True)
         charset = None if value.isascii() and name.isascii() else "UTF-8"
         with self._guard(f"UID SEARCH HEADER {name} in {self.folder_name(role)}"):
             uids = client.search(["HEADER", name, value], charset=charset)
