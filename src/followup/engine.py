@@ -24,7 +24,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from followup.config import Config, ImapAccount
-from followup.core.model import Address, Classification, DraftFate, Facts, FolderRole, Label, Message, Stage
+from followup.core.model import Address, Classification, DraftFate, DraftKind, Facts, FolderRole, Label, Message, Stage
 from followup.core.parse import parse_message
 from followup.core.policy import (
     ApplicationHistory,
@@ -142,7 +142,7 @@ def load_history(store: Store, app: object, user_addresses: frozenset[str]) -> A
             items.append(_history_item(row))
     items.sort(key=lambda item: (item.message.date or _EPOCH, item.message.message_id))
     drafts = tuple(
-        DraftRecord(key=d["key"], kind=d["kind"], fate=DraftFate(d["fate"]),
+        DraftRecord(key=d["key"], kind=DraftKind(d["kind"]), fate=DraftFate(d["fate"]),
                     created_at=datetime.fromisoformat(d["placed_at"] or d["journalled_at"]),
                     sent_at=datetime.fromisoformat(d["sent_at"]) if d["sent_at"] else None,
                     recipient=d["recipient"])

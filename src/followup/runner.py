@@ -12,6 +12,7 @@ from datetime import datetime
 
 from followup.config import Config
 from followup.core.model import Classification, Facts, Message
+from followup.engine import EngineReport, run_engine
 from followup.errors import FollowupError, MailboxError
 from followup.mailbox.base import Mailbox
 from followup.store.db import Store
@@ -46,7 +47,9 @@ class CycleReport:
     """What one cycle did, per account; ``errors`` maps an account to its one-line error."""
 
     syncs: list[SyncReport] = field(default_factory=list)
+    engines: list[EngineReport] = field(default_factory=list)
     errors: dict[str, str] = field(default_factory=dict)
+    imap_commands: dict[str, int] = field(default_factory=dict)
 
 
 def run_cycle(config: Config, store: Store, now: datetime, *,
@@ -65,6 +68,7 @@ def run_cycle(config: Config, store: Store, now: datetime, *,
                 mailbox = open_mailbox(config, account.name)
             mailbox.connect()
             report.syncs.append(sync_account(mailbox, store, ctx, now))
+            report.engines.append(run_engine(mailbox, store, config, now))
         except MailboxError as exc:
             report.errors[account.name] = str(exc)
             log.error("%s: %s", account.name, exc)
@@ -73,6 +77,8 @@ def run_cycle(config: Config, store: Store, now: datetime, *,
         finally:
             if own and mailbox is not None:
                 mailbox.close()
+            if mailbox is not None and hasattr(mailbox, "commands_issued"):
+                report.imap_commands[account.name] = mailbox.commands_issued
     return report
 
 
