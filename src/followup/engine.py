@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -139,6 +139,8 @@ def load_history(store: Store, app: object, user_addresses: frozenset[str]) -> A
     items = []
     for thread in store.threads_of_application(app_id):
         for row in store.messages_in_thread(app["account"], thread):
+            if row.outbound and row.sent_at is None:
+                continue  # still a draft (ours or the user's): not something the user has sent
             items.append(_history_item(row))
     items.sort(key=lambda item: (item.message.date or _EPOCH, item.message.message_id))
     drafts = tuple(
@@ -154,6 +156,8 @@ def load_history(store: Store, app: object, user_addresses: frozenset[str]) -> A
 
 def _history_item(row: MessageRow) -> HistoryItem:
     message = parse_message(row.raw or b"", received_at=datetime.fromisoformat(row.learned_at))
+    if row.outbound and row.sent_at:
+        message = replace(message, date=datetime.fromisoformat(row.sent_at))
     classification = None
     if not row.outbound:
         if row.confirmed_label:
@@ -273,10 +277,9 @@ def track_fates(store: Store, account: str, now: datetime) -> dict[str, str]:
 def _find_sent(store: Store, account: str, draft, placed_at: datetime) -> datetime | None:
     """The time the user sent this draft, when the Sent folder shows it."""
     rows = store.db.execute(
-        "SELECT m.date FROM messages m JOIN locations l ON l.account=m.account AND l.message_id=m.message_id "
-        "AND l.folder_role='sent' WHERE m.account=? AND m.outbound=1 AND "
-        "(m.followup_key=? OR m.message_id=? OR (m.in_reply_to IS NOT NULL AND m.in_reply_to=? AND m.date>=?)) "
-        "ORDER BY m.date LIMIT 1",
+        "SELECT m.sent_at FROM messages m WHERE m.account=? AND m.sent_at IS NOT NULL AND "
+        "(m.followup_key=? OR m.message_id=? OR (m.in_reply_to IS NOT NULL AND m.in_reply_to=? AND m.sent_at>=?)) "
+        "ORDER BY m.sent_at LIMIT 1",
         (account, draft["key"], draft["message_id"], draft["in_reply_to"], placed_at.isoformat())).fetchone()
     if rows is None or not rows[0]:
         return None

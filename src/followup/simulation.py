@@ -29,6 +29,8 @@ from zoneinfo import ZoneInfo
 from followup.config import Config, parse_config
 from followup.core.model import FolderRole
 from followup.core.parse import parse_message
+from followup.core.policy import PLACEHOLDER_MARKER
+from followup.core.threads import same_application
 from followup.engine import EngineReport, run_engine
 from followup.mailbox.maildir import MaildirMailbox
 from followup.runner import sync_context
@@ -115,9 +117,13 @@ digest: {{delivery: none}}
 
 def run_simulation(source: Path, start: datetime, end: datetime, *, tz: str = "UTC", country: str = "US",
                    subdivision: str | None = None, user_sends_after: float | None = None,
-                   workdir: Path | None = None, user_name: str = "",
+                   workdir: Path | None = None, user_name: str = "", notes: list[dict] | None = None,
                    on_event: Callable[[SimulationEvent], None] | None = None) -> Simulation:
-    """Run the pipeline from ``start`` to ``end`` (aware datetimes); return what happened."""
+    """Run the pipeline from ``start`` to ``end`` (aware datetimes); return what happened.
+
+    ``notes``: what the user noted about interviews, as ``{"company", "role", "note"}`` items;
+    each is added (as ``followup note`` would) to the matching application once it exists.
+    """
     pending, user = read_source(source)
     if user and not user_name:
         user_name = _display_name(pending, user)
@@ -155,6 +161,7 @@ def run_simulation(source: Path, start: datetime, end: datetime, *, tz: str = "U
             if _user_sends(mailbox, store, key, when):
                 emit(SimulationEvent(when, "user_sent", {"key": key}))
         sync_account(mailbox, store, ctx, now)
+        _attach_notes(store, notes or [], now)
         report = run_engine(mailbox, store, config, now)
         for change in report.stages:
             emit(SimulationEvent(change.at, "stage", {"stage": change.stage, "application": change.application,
@@ -171,6 +178,27 @@ def run_simulation(source: Path, start: datetime, end: datetime, *, tz: str = "U
             break
         now = wake
     return sim
+
+
+def _attach_notes(store: Store, notes: list[dict], now: datetime) -> None:
+    for row in store.applications():
+        if store.notes(row["id"]):
+            continue
+        for item in notes:
+            if same_application(row["company"], row["role"], item.get("company"), item.get("role")):
+                with store.transaction():
+                    store.add_note(row["id"], now, str(item["note"]))
+                break
+
+
+def load_notes(path: Path) -> list[dict]:
+    """Read a notes file: a YAML list of {company, role, note}. Raises ValueError when malformed."""
+    import yaml
+
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or []
+    if not isinstance(data, list) or not all(isinstance(i, dict) and i.get("note") for i in data):
+        raise ValueError(f"{path}: expected a list of {{company, role, note}} items")
+    return data
 
 
 def _next_moment(now: datetime, end: datetime, queue: list[_Pending], sends: list[tuple[datetime, str]],
@@ -199,6 +227,9 @@ def _user_sends(mailbox: MaildirMailbox, store: Store, key: str, when: datetime)
     raw = mailbox.fetch_raw(FolderRole.DRAFTS, refs[:1]).get(refs[0])
     if raw is None:
         return False
+    # A user fills in the marked spot before sending (a placeholder left in sent mail is a
+    # mistake the engine answers with a correction draft; the simulated user does not make it).
+    raw = raw.replace(PLACEHOLDER_MARKER.encode(), b"I especially enjoyed our conversation.")
     message = email.message_from_bytes(raw, policy=email.policy.compat32)
     del message["Date"]
     message["Date"] = format_datetime(when)

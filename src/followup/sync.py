@@ -24,7 +24,7 @@ from datetime import datetime, timedelta, tzinfo
 
 from followup.core.model import Classification, Facts, FolderRole, Label, Message, Stage
 from followup.core.parse import parse_message
-from followup.core.threads import application_id_for, same_application, subject_key
+from followup.core.threads import application_id_for, employer_domain, same_application, subject_key
 from followup.mailbox.base import FolderState, HeaderRecord, Mailbox
 from followup.store.db import Store, StoredCursor
 
@@ -125,7 +125,7 @@ def sync_folder(mailbox: Mailbox, store: Store, ctx: SyncContext, role: FolderRo
     after: int | None = None
     since = None
     if cursor is None or cursor.validity != state.validity:
-        if cursor is not None:
+        if cursor is not None and cursor.validity != 0:  # 0: the folder did not exist before
             folder.rescanned = True
             log.warning("%s: %s was renumbered (UIDVALIDITY %s -> %s); rescanning the last %d days",
                         account, role.value, cursor.validity, state.validity, ctx.window_days)
@@ -201,6 +201,10 @@ def _sync_batch(mailbox: Mailbox, store: Store, ctx: SyncContext, role: FolderRo
         for record, head in heads:
             if store.has_message(account, head.message_id):
                 folder.already_known += 1
+                if role is FolderRole.SENT:
+                    # A draft of ours the user sent keeps its Message-ID; the copy in Sent says when.
+                    sent_at = head.date or record.received_at or now
+                    store.mark_sent(account, head.message_id, sent_at.isoformat())
             else:
                 raw = bodies.get(record.ref)
                 _store_message(store, ctx, account, role, record, head, raw, now, report)
@@ -259,6 +263,8 @@ def _store_message(store: Store, ctx: SyncContext, account: str, role: FolderRol
         subject=message.subject, subject_key=subject_key(message.subject),
         in_reply_to=message.in_reply_to, refs=" ".join(message.references),
         gm_msgid=record.gm_msgid, gm_thrid=record.gm_thrid, outbound=int(outbound),
+        sent_at=(message.date or record.received_at or now).isoformat()
+        if outbound and role is not FolderRole.DRAFTS else None,
         followup_key=message.header("x-followup-key") or None, thread_key=thread_key,
         raw=stored_raw, headers_only=int(raw is None),  # headers-only rows keep the header block
         label=classification.label.value if classification else None,
@@ -296,11 +302,8 @@ def _group(store: Store, account: str, thread_key: str, message: Message, classi
     """Attach the thread to an application: its own, else one with the same company and role,
     else (for job mail) a new one opened at the stage the message implies."""
     app_id = store.application_of_thread(account, thread_key)
-    if app_id is None and facts.company:
-        for row in store.applications(account):
-            if same_application(row["company"], row["role"], facts.company, facts.role):
-                app_id = row["id"]
-                break
+    if app_id is None:
+        app_id = _matching_application(store, account, message, facts)
     if app_id is None:
         stage = OPENING_STAGE.get(classification.label)
         if stage is None:
@@ -323,6 +326,23 @@ def _group(store: Store, account: str, thread_key: str, message: Message, classi
             updates["contact_email"] = facts.contact.email
     if updates:
         store.update_application(app_id, now, **updates)
+
+
+def _matching_application(store: Store, account: str, message: Message, facts: Facts) -> str | None:
+    """An open application this message belongs to although it starts a new thread: same
+    company (and role, when both are known), else the same employer domain as its contact."""
+    rows = store.applications(account)
+    if facts.company:
+        for row in rows:
+            if same_application(row["company"], row["role"], facts.company, facts.role):
+                return row["id"]
+    domains = {employer_domain(a.email) for a in (message.sender, facts.contact) if a is not None} - {""}
+    if domains:
+        for row in rows:
+            if employer_domain(row["contact_email"]) in domains and (
+                    not facts.role or not row["role"] or same_application("x", row["role"], "x", facts.role)):
+                return row["id"]
+    return None
 
 
 def _facts_json(facts: Facts) -> dict:

@@ -13,10 +13,11 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-#: The sample's story runs in New York; its window covers the US DST change of 2026-03-08.
+#: The sample's story runs in New York from Monday 2 February to Tuesday 7 April 2026: across
+#: Presidents' Day (16 Feb), the US DST change (8 Mar) and the European one (29 Mar).
 DEMO_TZ = "America/New_York"
-DEMO_START = "2026-02-23T00:00"
-DEMO_END = "2026-04-24T23:00"
+DEMO_START = "2026-02-02T00:00"
+DEMO_END = "2026-04-07T00:00"
 DEMO_SENDS_AFTER_HOURS = 3.0
 
 
@@ -32,7 +33,7 @@ def run(args: argparse.Namespace) -> int:
     from rich.panel import Panel
 
     from followup.cli.status import print_table, rows_for
-    from followup.simulation import bundled_sample, run_simulation
+    from followup.simulation import bundled_sample, load_notes, run_simulation
 
     console = Console()
     tz = ZoneInfo(DEMO_TZ)
@@ -57,7 +58,8 @@ def run(args: argparse.Namespace) -> int:
         console.print(f"{local:%a %d %b %H:%M}  " + text, style=styles.get(event.action, ""), highlight=False)
 
     sim = run_simulation(bundled_sample(), start, end, tz=DEMO_TZ, country="US",
-                         user_sends_after=DEMO_SENDS_AFTER_HOURS, workdir=args.workdir, on_event=show)
+                         user_sends_after=DEMO_SENDS_AFTER_HOURS, workdir=args.workdir,
+                         notes=load_notes(bundled_sample().parent / "notes.yaml"), on_event=show)
     shown = 0
     wanted = ["thank_you", "followup_1", "rejection_reply", "positive_reply", "followup_final"]
     for kind in wanted:

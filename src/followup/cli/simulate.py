@@ -23,6 +23,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--subdivision", default=None, help="state / province for holidays")
     parser.add_argument("--user-sends-after", type=float, default=None, metavar="HOURS",
                         help="a simulated user sends each draft this many hours after it appears")
+    parser.add_argument("--notes", type=Path, default=None,
+                        help="YAML list of {company, role, note}: what you noted after each interview")
     parser.add_argument("--workdir", type=Path, default=None,
                         help="keep the working Maildir and state here (default: a temp dir)")
     parser.set_defaults(func=run)
@@ -57,10 +59,18 @@ def run(args: argparse.Namespace) -> int:
     def show(event) -> None:
         print(json.dumps(event.as_json(), ensure_ascii=False), flush=True)
 
+    notes = None
+    if args.notes:
+        from followup.simulation import load_notes
+
+        try:
+            notes = load_notes(args.notes)
+        except (OSError, ValueError) as exc:
+            raise ConfigError(f"--notes: {exc}") from None
     try:
         sim = run_simulation(args.maildir, start, end, tz=args.tz, country=args.country.upper(),
                              subdivision=args.subdivision, user_sends_after=args.user_sends_after,
-                             workdir=args.workdir, on_event=show)
+                             workdir=args.workdir, notes=notes, on_event=show)
     except FileNotFoundError as exc:
         raise ConfigError(f"--maildir: {exc}") from None
     sim.store.close()

@@ -60,8 +60,31 @@ def same_application(company_a: str | None, role_a: str | None, company_b: str |
     Companies must match; roles must match when both are known (one unknown role is a match:
     an ATS rejection often names only the company).
     """
-    ca, cb = company_key(company_a), company_key(company_b)
-    if not ca or not cb or ca != cb:
+    ca, cb = company_key(company_a).replace(" ", ""), company_key(company_b).replace(" ", "")
+    if not ca or not cb:
+        return False
+    # "Lumen Freight" / "LumenFreight"; "Harbor & Pine" / "Harbor & Pine Health" (a name taken
+    # from a domain is often the start of the full name).
+    short, long = sorted((ca, cb), key=len)
+    if ca != cb and not (len(short) >= 5 and long.startswith(short)):
         return False
     ra, rb = role_key(role_a), role_key(role_b)
     return not ra or not rb or ra == rb or ra in rb or rb in ra
+
+
+def employer_domain(email: str | None) -> str:
+    """The organisation part of an employer's address ("mail.acme.example" gives "acme.example"),
+    or '' for addresses that say nothing of the employer (free mail, ATSs, schedulers, job boards).
+    """
+    from followup.core.model import Address
+    from followup.core.senders import ats_name, is_freemail, job_board_name, scheduler_name
+
+    if not email or "@" not in email:
+        return ""
+    address = Address("", email.lower())
+    if is_freemail(address) or ats_name(address) or scheduler_name(address) or job_board_name(address):
+        return ""
+    labels = address.domain.split(".")
+    # Two-letter country zones under a generic second level (acme.co.uk) keep three labels.
+    keep = 3 if len(labels) >= 3 and len(labels[-1]) == 2 and labels[-2] in ("co", "com", "ac", "org", "net") else 2
+    return ".".join(labels[-keep:])

@@ -61,7 +61,7 @@ class MaildirMailbox:
         except FileNotFoundError:
             if role is FolderRole.INBOX:
                 raise FolderNotFound(f"{folder} does not exist") from None
-            return FolderState(validity=1, next_ref=None, messages=0, modseq=0)
+            return FolderState(validity=0, next_ref=None, messages=0, modseq=0)  # 0: no folder yet
         except OSError as exc:
             raise TransientError(f"cannot read {folder}: {exc.strerror}") from exc
         stamps = []

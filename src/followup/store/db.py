@@ -44,6 +44,7 @@ class MessageRow:
     sender: str | None
     subject: str
     outbound: bool
+    sent_at: str | None
     thread_key: str
     followup_key: str | None
     raw: bytes | None
@@ -185,6 +186,11 @@ class Store:
         sets = ", ".join(f"{k}=?" for k in columns)
         self.db.execute(f"UPDATE messages SET {sets} WHERE account=? AND message_id=?",
                         (*columns.values(), account, message_id))
+
+    def mark_sent(self, account: str, message_id: str, sent_at: str) -> None:
+        """Record that a stored message (e.g. one of our drafts) was seen in Sent."""
+        self.db.execute("UPDATE messages SET outbound=1, sent_at=COALESCE(sent_at, ?) "
+                        "WHERE account=? AND message_id=?", (sent_at, account, message_id))
 
     def thread_of(self, account: str, message_ids: Iterable[str]) -> str | None:
         """Return the thread key of the first stored message among ``message_ids``."""
@@ -341,14 +347,14 @@ class Store:
         self.db.execute(f"UPDATE drafts SET {sets} WHERE key=?", (*columns.values(), key))
 
 
-_MESSAGE_COLUMNS = ("id, account, message_id, date, sender, subject, outbound, thread_key, followup_key, raw, "
+_MESSAGE_COLUMNS = ("id, account, message_id, date, sender, subject, outbound, sent_at, thread_key, followup_key, raw, "
                     "label, confidence, evidence, facts, confirmed_label, learned_at")
 
 
 def _message_row(row: sqlite3.Row) -> MessageRow:
     return MessageRow(
         id=row["id"], account=row["account"], message_id=row["message_id"], date=row["date"],
-        sender=row["sender"], subject=row["subject"], outbound=bool(row["outbound"]),
+        sender=row["sender"], subject=row["subject"], outbound=bool(row["outbound"]), sent_at=row["sent_at"],
         thread_key=row["thread_key"], followup_key=row["followup_key"], raw=row["raw"],
         label=row["label"], confidence=row["confidence"],
         evidence=tuple(json.loads(row["evidence"])) if row["evidence"] else (),

@@ -23,6 +23,7 @@ MIGRATIONS: tuple[str, ...] = (
         gm_msgid        TEXT,
         gm_thrid        TEXT,
         outbound        INTEGER NOT NULL DEFAULT 0,
+        sent_at         TEXT,                    -- outbound: when it was seen sent (Date of the copy in Sent)
         followup_key    TEXT,                    -- X-Followup-Key of our own drafts (and what the user sent of them)
         thread_key      TEXT NOT NULL,
         raw             BLOB,                    -- the whole message, kept only for candidates
