@@ -1,0 +1,1066 @@
+"""The schedule: from one application's history and ``now``, what to draft, when, and to whom.
+
+Read this module next to SPEC §3. It is pure: :func:`decide` takes everything it needs as
+arguments (the history, ``now``, the settings) and returns a :class:`Decision`; the shell stores
+it, places the drafts that are due and not yet journalled, and calls ``decide`` again on the
+next cycle. Calling it twice with the same inputs gives the same answer, keys included.
+
+Theory of operation
+-------------------
+
+Rule 1 (after h11's ``_state.py``): everything that moves an application from one stage to
+another is in :data:`TRANSITIONS`, a table of *stage → event → next stage*, and everything that
+says when a draft is due is in :data:`SCHEDULE`. An event with no entry for the current stage
+leaves the stage as it is: mail cannot be refused, so an acknowledgement that arrives after an
+interview simply changes nothing.
+
+Rule 2: ``decide`` rebuilds the whole story on every call, oldest message first, instead of
+keeping a state between calls. There is no state to get out of step with the mailbox, a late
+message slots into place, and a user's confirmation of a label (which reaches the policy as a
+:class:`~followup.core.model.Classification` with confidence 1.0) replays everything after it.
+
+The story is told in three passes:
+
+1. **Rounds.** An invitation or a scheduled interview opens a *round* unless the current
+   round's interview is still ahead (then it is the same round: a confirmation, a
+   reschedule). A cancellation before the interview empties the round's time. Every round has
+   at most one interview, and with it its own thank-you notes and its own follow-up ladder.
+2. **Drafts.** Thank-you notes at the end of each interview; the follow-up ladder of each round
+   until an employer reply stops it; one reply to a rejection; a reply to good news; a quick
+   correction for a sent follow-up that went out wrong. Each draft gets a deterministic key
+   (:func:`draft_key`): the same step always has the same key, and a key the user dismissed,
+   edited or sent is never proposed again.
+3. **Stages.** Message events and time events (the interview ended, a follow-up was sent, the
+   silence went on too long) are folded through :data:`TRANSITIONS` in time order.
+
+Times: every due date is computed on calendar dates in the user's zone, moved to a business
+day where the schedule says so, and only then turned into the morning hour with
+:func:`~followup.core.business_days.morning_of`; instants are compared as aware datetimes and
+added to in UTC. That keeps DST changes out of the arithmetic.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import deque
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from enum import StrEnum
+from types import MappingProxyType
+from zoneinfo import ZoneInfo
+
+from followup.core.business_days import BusinessCalendar, local_date, morning_of
+from followup.core.model import (
+    Address,
+    Classification,
+    DraftFate,
+    DraftKind,
+    Facts,
+    Label,
+    Message,
+    Stage,
+)
+
+__all__ = [
+    "LABEL_EVENTS",
+    "PLACEHOLDER_MARKER",
+    "SCHEDULE",
+    "STEPS",
+    "STOPPING_EVENTS",
+    "TRANSITIONS",
+    "ApplicationHistory",
+    "Decision",
+    "DigestNote",
+    "DraftIntent",
+    "DraftRecord",
+    "Event",
+    "HistoryItem",
+    "PolicySettings",
+    "StageChange",
+    "Step",
+    "decide",
+    "draft_key",
+    "holds_placeholder",
+    "kind_of_key",
+]
+
+#: The spot a draft holds when the user has noted nothing specific about the interview. The
+#: digest lists drafts still holding it, and a sent mail still holding it earns a correction.
+PLACEHOLDER_MARKER = "[ADD ONE SPECIFIC POINT FROM YOUR CONVERSATION]"
+
+
+# --------------------------------------------------------------------------------------------
+# Settings, inputs and outputs
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PolicySettings:
+    """The schedule's knobs (SPEC §3 defaults). Construction raises ``ValueError`` on nonsense.
+
+    ``tz`` is the user's zone: every "day", "business day" and "morning" is read in it.
+    ``country``/``subdivision`` choose the public holidays (``holidays`` codes, e.g. "US",
+    "DE"/"BY"). ``confidence_threshold``: an inbound label below it drafts nothing and asks the
+    user to confirm it instead.
+    """
+
+    tz: ZoneInfo
+    country: str = "US"
+    subdivision: str | None = None
+    morning_hour: int = 9
+    interview_duration: timedelta = timedelta(minutes=45)
+    thank_you_max_lateness: timedelta = timedelta(hours=72)
+    followup_1_delay_days: int = 7
+    followup_2_delay_days: int = 7
+    final_delay_days: int = 14
+    stop_after_days: int = 14
+    max_followups: int = 3
+    reply_to_early_rejection: bool = False
+    confidence_threshold: float = 0.6
+
+    def __post_init__(self) -> None:
+        problems = []
+        if not 0 <= self.morning_hour <= 23:
+            problems.append(f"morning_hour must be within 0..23, not {self.morning_hour}")
+        if self.interview_duration <= timedelta(0):
+            problems.append("interview_duration must be positive")
+        if self.thank_you_max_lateness < timedelta(0):
+            problems.append("thank_you_max_lateness must not be negative")
+        for name in ("followup_1_delay_days", "followup_2_delay_days", "final_delay_days",
+                     "stop_after_days", "max_followups"):
+            if getattr(self, name) < 0:
+                problems.append(f"{name} must not be negative")
+        if not 0.0 <= self.confidence_threshold <= 1.0:
+            problems.append("confidence_threshold must be within 0..1")
+        if problems:
+            raise ValueError("; ".join(problems))
+        BusinessCalendar(self.country, self.subdivision)  # raises ValueError for unknown codes
+
+    @property
+    def calendar(self) -> BusinessCalendar:
+        """The business-day calendar of ``country``/``subdivision``."""
+        return BusinessCalendar(self.country, self.subdivision)
+
+
+@dataclass(frozen=True)
+class HistoryItem:
+    """One message of the application, as the shell knows it.
+
+    ``outbound``: the user sent it (found in Sent). ``classification`` is ``None`` for outbound
+    mail; a label the user confirmed arrives as a Classification with confidence 1.0.
+    ``learned_at`` is when the program first saw the message. ``draft_key`` is, for outbound
+    mail, the ``X-Followup-Key`` it carries when it was one of our drafts sent by the user.
+    """
+
+    message: Message
+    outbound: bool
+    classification: Classification | None
+    facts: Facts
+    learned_at: datetime
+    draft_key: str | None = None
+
+
+@dataclass(frozen=True)
+class DraftRecord:
+    """A draft the program journalled earlier, and what became of it (its ``fate``)."""
+
+    key: str
+    kind: DraftKind
+    fate: DraftFate
+    created_at: datetime
+    sent_at: datetime | None = None
+    recipient: str | None = None
+
+
+@dataclass(frozen=True)
+class ApplicationHistory:
+    """Everything the policy knows about one application (items in any order; sorted here).
+
+    ``notes`` are what the user noted about the interview, oldest first. ``user_addresses``
+    are the user's own addresses (lower case): never a recipient, never an interviewer.
+    """
+
+    account: str
+    application_id: str
+    company: str | None
+    role: str | None
+    items: tuple[HistoryItem, ...]
+    drafts: tuple[DraftRecord, ...] = ()
+    notes: tuple[str, ...] = ()
+    user_addresses: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class DraftIntent:
+    """A draft the schedule wants, due at ``due`` (aware, in the user's zone).
+
+    ``key`` is deterministic per (account, application, step[, round, recipient]): the same
+    step has the same key forever. ``to`` is the human contact or ``None`` when none is known.
+    ``reply_to`` is the message it answers (threading), ``None`` for a fresh thread.
+    ``interview_at`` is the start of the round's interview when known; ``wrong_company`` is,
+    for a correction, the company the sent mail named by mistake (``None``: a placeholder).
+    """
+
+    key: str
+    kind: DraftKind
+    due: datetime
+    to: Address | None
+    reply_to: Message | None
+    interviewer: Address | None = None
+    round: int = 1
+    interview_at: datetime | None = None
+    wrong_company: str | None = None
+
+
+@dataclass(frozen=True)
+class StageChange:
+    """The application entered ``stage`` at ``at``; ``cause`` names the message id or rule.
+
+    ``(stage, cause)`` identifies a change across calls: causes name the message id, the
+    draft key or the round, so the shell can record each change once.
+    """
+
+    stage: Stage
+    at: datetime
+    cause: str
+
+
+@dataclass(frozen=True)
+class DigestNote:
+    """A line for the daily digest.
+
+    ``kind`` is one of ``please_confirm``, ``find_contact``, ``add_specific_point``,
+    ``move_on``, ``check_sent_followup``, ``interview_time_unknown``. ``at`` is when the
+    situation arose, so the digest can tell new notes from old ones.
+    """
+
+    kind: str
+    text: str
+    message_id: str | None = None
+    at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What :func:`decide` concluded.
+
+    ``drafts`` holds the drafts due now *and* upcoming ones, minus those sent, dismissed or
+    edited; the shell places those with ``due <= now`` whose key is not journalled yet.
+    ``next_wakeup`` is the earliest future instant at which the answer changes without new
+    mail (``None``: nothing scheduled). ``followups_sent`` counts the follow-ups of the
+    current round that the user sent (the N of ``followed_up(N)``).
+    """
+
+    stage: Stage
+    changes: tuple[StageChange, ...]
+    drafts: tuple[DraftIntent, ...]
+    notes: tuple[DigestNote, ...]
+    next_wakeup: datetime | None
+    followups_sent: int = 0
+    round: int = 0
+
+
+# --------------------------------------------------------------------------------------------
+# The tables
+# --------------------------------------------------------------------------------------------
+
+
+class Event(StrEnum):
+    """What can move an application: a message of some meaning, or the passing of time."""
+
+    ACKNOWLEDGED = "acknowledged"  # an automatic "we received your application"
+    INVITED = "invited"  # asked to schedule an interview
+    SCHEDULED = "scheduled"  # an interview time was confirmed or moved
+    CANCELLED = "cancelled"  # the interview still ahead was called off
+    POSITIVE = "positive"  # moving forward, an offer…
+    REJECTED = "rejected"
+    TIMELINE_UPDATED = "timeline_updated"  # "still interviewing, expect news by …"
+    INTERVIEW_ENDED = "interview_ended"  # time: start + duration has passed
+    THANK_YOU_DONE = "thank_you_done"  # time: the user sent a thank-you, or 24 h passed
+    FOLLOWUP_SENT = "followup_sent"  # the user sent a follow-up (ours or hand-written)
+    GAVE_UP = "gave_up"  # time: stop_after_days after the last follow-up was sent
+
+
+#: The meaning of each confident inbound label. Out-of-office replies and everything else move
+#: no stage: an auto-reply is not an answer (it only delays the next draft).
+LABEL_EVENTS: Mapping[Label, Event | None] = MappingProxyType({
+    Label.ACKNOWLEDGEMENT: Event.ACKNOWLEDGED,
+    Label.INTERVIEW_INVITATION: Event.INVITED,
+    Label.INTERVIEW_SCHEDULED: Event.SCHEDULED,
+    Label.INTERVIEW_CANCELLED: Event.CANCELLED,
+    Label.POSITIVE: Event.POSITIVE,
+    Label.REJECTION: Event.REJECTED,
+    Label.TIMELINE_UPDATE: Event.TIMELINE_UPDATED,
+    Label.OUT_OF_OFFICE: None,
+    Label.OTHER: None,
+})
+
+#: Employer replies that end the silence ladder of a round (SPEC §3: "any reply from the
+#: employer stops the silence sequence"). A timeline update does not stop it, it reschedules
+#: it; an out-of-office reply only delays it; a cancellation after the interview is a
+#: calendar clean-up (organisers delete past events) and is ignored.
+STOPPING_EVENTS = frozenset({Event.INVITED, Event.SCHEDULED, Event.POSITIVE, Event.REJECTED})
+
+_COMMON_REPLIES: Mapping[Event, Stage] = {
+    Event.INVITED: Stage.INVITED,
+    Event.SCHEDULED: Stage.SCHEDULED,
+    Event.POSITIVE: Stage.ADVANCING,
+    Event.REJECTED: Stage.REJECTED,
+}
+
+#: stage → event → next stage. ``None`` is an application before its first message counts.
+#: A missing pair leaves the stage unchanged.
+TRANSITIONS: Mapping[Stage | None, Mapping[Event, Stage]] = MappingProxyType({
+    None: {
+        Event.ACKNOWLEDGED: Stage.APPLIED,
+        Event.TIMELINE_UPDATED: Stage.APPLIED,
+        **_COMMON_REPLIES,
+    },
+    Stage.APPLIED: {**_COMMON_REPLIES},
+    Stage.INVITED: {**_COMMON_REPLIES, Event.CANCELLED: Stage.INVITED},
+    Stage.SCHEDULED: {
+        Event.SCHEDULED: Stage.SCHEDULED,  # a reschedule: recorded, the stage stays
+        Event.CANCELLED: Stage.INVITED,
+        Event.INTERVIEW_ENDED: Stage.INTERVIEWED,
+        Event.REJECTED: Stage.REJECTED,
+    },
+    Stage.INTERVIEWED: {
+        **_COMMON_REPLIES,
+        Event.THANK_YOU_DONE: Stage.WAITING,
+        Event.TIMELINE_UPDATED: Stage.WAITING,
+        Event.FOLLOWUP_SENT: Stage.FOLLOWED_UP,
+        Event.GAVE_UP: Stage.NO_RESPONSE,
+    },
+    Stage.WAITING: {
+        **_COMMON_REPLIES,
+        Event.TIMELINE_UPDATED: Stage.WAITING,
+        Event.FOLLOWUP_SENT: Stage.FOLLOWED_UP,
+        Event.GAVE_UP: Stage.NO_RESPONSE,
+    },
+    Stage.FOLLOWED_UP: {
+        **_COMMON_REPLIES,
+        Event.FOLLOWUP_SENT: Stage.FOLLOWED_UP,  # followed_up(N) → followed_up(N+1)
+        Event.TIMELINE_UPDATED: Stage.FOLLOWED_UP,  # the count is not restarted
+        Event.GAVE_UP: Stage.NO_RESPONSE,
+    },
+    Stage.ADVANCING: {**_COMMON_REPLIES},
+    Stage.REJECTED: {  # the employer may still change its mind; nothing else reopens it
+        Event.INVITED: Stage.INVITED,
+        Event.SCHEDULED: Stage.SCHEDULED,
+        Event.POSITIVE: Stage.ADVANCING,
+    },
+    Stage.NO_RESPONSE: {**_COMMON_REPLIES, Event.TIMELINE_UPDATED: Stage.WAITING},
+})
+
+#: Events recorded even when the stage stays the same: they change what ``status`` explains.
+_RECORDED_WITHOUT_CHANGE = frozenset({Event.SCHEDULED, Event.FOLLOWUP_SENT})
+
+
+@dataclass(frozen=True)
+class Step:
+    """One row of SPEC §3: a draft kind, what its wait counts from, and when it is placed.
+
+    ``delay`` names the :class:`PolicySettings` field holding the wait in days (``None``: due
+    as soon as the anchor happens); ``morning``: placed at the morning hour of a business
+    day (otherwise at the anchor itself).
+    """
+
+    kind: DraftKind
+    anchor: str
+    delay: str | None
+    morning: bool
+    condition: str
+
+
+#: SPEC §3 as data. The ladder code reads ``delay`` and ``morning`` from here.
+SCHEDULE: tuple[Step, ...] = (
+    Step(DraftKind.THANK_YOU, "the interview's end (start + interview_duration)", None, False,
+         "one per interviewer; not when the user already sent one; not when the interview "
+         "ended more than thank_you_max_lateness before the program learned of it"),
+    Step(DraftKind.FOLLOWUP_1, "the interview day, or the next business day after a stated "
+         "decision date", "followup_1_delay_days", True,
+         "no employer reply since the interview"),
+    Step(DraftKind.FOLLOWUP_2, "the day the user sent the previous follow-up",
+         "followup_2_delay_days", True, "still no reply; never when the previous one is unsent"),
+    Step(DraftKind.FOLLOWUP_FINAL, "the day the user sent the previous follow-up",
+         "final_delay_days", True, "still no reply; polite, acknowledges they are busy"),
+    Step(DraftKind.REJECTION_REPLY, "the rejection is seen", None, False,
+         "only one per application; before any interview only with reply_to_early_rejection"),
+    Step(DraftKind.POSITIVE_REPLY, "the good news is seen", None, False,
+         "not when the news itself asks to schedule an interview (that opens a new round)"),
+    Step(DraftKind.CORRECTION, "the faulty follow-up is seen in Sent", None, False,
+         "the sent mail names another company or still holds a placeholder"),
+)
+STEPS: Mapping[DraftKind, Step] = MappingProxyType({step.kind: step for step in SCHEDULE})
+
+_LADDER_KINDS = (DraftKind.FOLLOWUP_1, DraftKind.FOLLOWUP_2, DraftKind.FOLLOWUP_FINAL)
+
+#: The point in time after which the user is expected to have sent their thank-you (SPEC §3:
+#: "it should be sent within 24 h"); the stage moves from interviewed to waiting then.
+_THANK_YOU_WINDOW = timedelta(hours=24)
+
+
+# --------------------------------------------------------------------------------------------
+# Keys
+# --------------------------------------------------------------------------------------------
+
+
+def draft_key(
+    account: str,
+    application_id: str,
+    kind: DraftKind,
+    *,
+    round: int = 0,  # noqa: A002 - the domain's word
+    step: int = 0,
+    recipient: str | None = None,
+    message_id: str | None = None,
+) -> str:
+    """Given the identity of one step, return its key: ``<kind>.r<round>.<20 hex digits>``.
+
+    The same arguments give the same key forever; the key holds only ``[a-z0-9._]`` so it can
+    sit in a Message-ID and a header as it is.
+    """
+    parts = (account, application_id, kind.value, str(round), str(step),
+             (recipient or "").lower(), message_id or "")
+    digest = hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()[:20]
+    return f"{kind.value}.r{round}.{digest}"
+
+
+def kind_of_key(key: str | None) -> DraftKind | None:
+    """Given a key made by :func:`draft_key` (or anything), return its draft kind or ``None``."""
+    if not key:
+        return None
+    try:
+        return DraftKind(key.split(".", 1)[0])
+    except ValueError:
+        return None
+
+
+# --------------------------------------------------------------------------------------------
+# Placeholders and companies in sent mail
+# --------------------------------------------------------------------------------------------
+
+# Placeholders left from a template: ours, an all-caps bracket, or the bracketed fields of
+# templates found online ("[Job Title]", "[Interviewer's Name]").
+_PLACEHOLDER = re.compile(
+    r"\[[^\]\n]{0,30}\b(?:name|title|company|position|role|date|interviewer)\b[^\]\n]{0,30}\]",
+    re.IGNORECASE,
+)
+_ALL_CAPS_BRACKET = re.compile(r"\[[A-Z][A-Z0-9 ,.'’/&-]{3,}\]")
+_QUOTE_HEADER = re.compile(
+    r"^(On .{0,200} wrote:|-{2,} ?Original Message ?-{2,}|Am .{0,200} schrieb.*:)\s*$",
+    re.MULTILINE,
+)
+
+
+def _own_text(text: str) -> str:
+    # Only what the user wrote: quoted replies below may hold the employer's brackets.
+    cut = _QUOTE_HEADER.search(text)
+    if cut:
+        text = text[: cut.start()]
+    return "\n".join(line for line in text.splitlines() if not line.lstrip().startswith(">"))
+
+
+def holds_placeholder(text: str) -> bool:
+    """Given a mail body, return True when the user's own part still holds a template spot."""
+    own = _own_text(text)
+    return bool(PLACEHOLDER_MARKER in own or _ALL_CAPS_BRACKET.search(own)
+                or _PLACEHOLDER.search(own))
+
+
+_LEGAL_SUFFIX = re.compile(
+    r"\b(inc|incorporated|llc|ltd|limited|gmbh|ag|se|plc|corp|corporation|co|company|"
+    r"group|holdings?|s\.?a|b\.?v|n\.?v)\b\.?",
+    re.IGNORECASE,
+)
+
+
+def _company_words(name: str) -> str:
+    name = _LEGAL_SUFFIX.sub(" ", name.casefold())
+    return " ".join(re.sub(r"[^\w]+", " ", name).split())
+
+
+def _other_company(named: str | None, expected: str | None) -> str | None:
+    # "Acme" and "Acme Corp." are the same company; only a name sharing neither way is wrong.
+    if not named or not expected:
+        return None
+    a, b = _company_words(named), _company_words(expected)
+    if not a or not b or a in b or b in a:
+        return None
+    return named
+
+
+# --------------------------------------------------------------------------------------------
+# decide
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Item:
+    """A HistoryItem with the time it counts at and what the rounds pass made of it."""
+
+    seq: int
+    item: HistoryItem
+    at: datetime
+    confident: bool = False
+    label: Label | None = None  # the effective label (None: outbound, unconfident, unknown)
+    event: Event | None = None  # what it did to the story (None: nothing)
+
+    @property
+    def message(self) -> Message:
+        return self.item.message
+
+    @property
+    def facts(self) -> Facts:
+        return self.item.facts
+
+
+@dataclass
+class _Round:
+    number: int
+    opened_at: datetime
+    scheduling: list[_Item] = field(default_factory=list)  # invitation/confirmation messages
+    start: datetime | None = None
+    end: datetime | None = None
+    known_at: datetime | None = None  # when the program learned the interview's time
+    interviewers: tuple[Address, ...] = ()
+
+    def interview_over_by(self, moment: datetime) -> bool:
+        return self.end is not None and self.end <= moment
+
+
+def _aware(moment: datetime, what: str) -> datetime:
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError(f"{what} must be timezone-aware, got {moment.isoformat()}")
+    return moment
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.astimezone(UTC)
+
+
+def _asks_to_schedule(item: _Item) -> bool:
+    # Good news that books the next interview is an invitation (SPEC §3): no positive reply.
+    return item.facts.interview_start is not None or any(
+        event.method.upper() == "REQUEST" for event in item.message.calendar
+    )
+
+
+class _Decider:
+    """One run of :func:`decide`; holds the derived facts the three passes share."""
+
+    def __init__(self, history: ApplicationHistory, now: datetime, settings: PolicySettings):
+        self.h = history
+        self.now = _utc(_aware(now, "now"))
+        self.s = settings
+        self.cal = settings.calendar
+        self.tz = settings.tz
+        self.users = frozenset(a.lower() for a in history.user_addresses)
+        self.items = self._known_items()
+        self.inbound = [i for i in self.items if not i.item.outbound]
+        self.outbound = [i for i in self.items if i.item.outbound]
+        self.records = {r.key: r for r in history.drafts}
+        self.sent_by_key = {i.item.draft_key: i for i in self.outbound if i.item.draft_key}
+        self.intents: list[DraftIntent] = []
+        self.notes: list[DigestNote] = []
+        self.timed_events: list[tuple[datetime, Event, str]] = []
+        self.wakeups: list[datetime] = []
+        self.rounds: list[_Round] = []
+        self.followups_sent = 0
+        self._contact: tuple[Address | None] | None = None
+
+    # -- inputs ------------------------------------------------------------------------------
+
+    def _known_items(self) -> list[_Item]:
+        known = []
+        for seq, item in enumerate(self.h.items):
+            learned = _utc(_aware(item.learned_at, "HistoryItem.learned_at"))
+            if learned > self.now:
+                continue  # not known yet at ``now``
+            sent = item.message.date
+            # A message cannot have been written after we saw it: a Date ahead of that is skew.
+            at = min(_utc(_aware(sent, "Message.date")), learned) if sent else learned
+            entry = _Item(seq=seq, item=item, at=at)
+            c = item.classification
+            if not item.outbound and c is not None:
+                entry.confident = c.confidence >= self.s.confidence_threshold
+                entry.label = c.label if entry.confident else None
+            known.append(entry)
+        known.sort(key=lambda i: (i.at, i.seq))
+        return known
+
+    def _local(self, moment: datetime) -> date:
+        return local_date(moment, self.tz)
+
+    def _morning(self, day: date) -> datetime:
+        return morning_of(day, self.tz, self.s.morning_hour)
+
+    def _interview_times(self, item: _Item) -> tuple[datetime | None, datetime | None]:
+        start, end = item.facts.interview_start, item.facts.interview_end
+        if start is None:
+            return None, None
+        # The extractor promises aware times; a naive one is read in the user's zone.
+        start = _utc(start if start.tzinfo else start.replace(tzinfo=self.tz))
+        if end is not None:
+            end = _utc(end if end.tzinfo else end.replace(tzinfo=self.tz))
+        if end is None or end <= start:
+            end = start + self.s.interview_duration
+        return start, end
+
+    def usable(self, address: Address | None) -> bool:
+        """A recipient a person reads: not a no-reply address, not the user."""
+        return (address is not None and bool(address.email) and not address.is_no_reply
+                and address.email.lower() not in self.users)
+
+    # -- pass 1: rounds ----------------------------------------------------------------------
+
+    def build_rounds(self) -> None:
+        current: _Round | None = None
+        for it in self.inbound:
+            if it.label is None:
+                continue
+            label = it.label
+            if label is Label.POSITIVE and _asks_to_schedule(it):
+                label = (Label.INTERVIEW_SCHEDULED if it.facts.interview_start
+                         else Label.INTERVIEW_INVITATION)
+            if label is Label.INTERVIEW_INVITATION:
+                if current is None or current.interview_over_by(it.at):
+                    current = self._open_round(it)
+                current.scheduling.append(it)
+                it.event = Event.INVITED
+            elif label is Label.INTERVIEW_SCHEDULED:
+                start, end = self._interview_times(it)
+                if current is not None and current.interview_over_by(it.at):
+                    if end is not None and end <= it.at:
+                        continue  # an update of an interview already over: nothing new
+                    current = self._open_round(it)
+                elif current is None:
+                    current = self._open_round(it)
+                current.scheduling.append(it)
+                if start is not None:
+                    current.start, current.end = start, end
+                    current.known_at = _utc(it.item.learned_at)
+                    people = tuple(a for a in it.facts.interviewers if self.usable(a))
+                    if people:
+                        current.interviewers = people
+                it.event = Event.SCHEDULED
+            elif label is Label.INTERVIEW_CANCELLED:
+                if current is None or current.interview_over_by(it.at):
+                    continue  # nothing ahead to cancel (organisers delete past events)
+                current.start = current.end = current.known_at = None
+                it.event = Event.CANCELLED
+            else:
+                it.event = LABEL_EVENTS[label]
+            it.label = label
+
+    def _open_round(self, it: _Item) -> _Round:
+        opened = _Round(number=len(self.rounds) + 1, opened_at=it.at)
+        self.rounds.append(opened)
+        return opened
+
+    def after_any_interview(self, moment: datetime) -> bool:
+        return any(r.interview_over_by(moment) for r in self.rounds)
+
+    # -- who, and which thread ---------------------------------------------------------------
+
+    def contact(self) -> Address | None:
+        """The human contact: the latest one extracted from inbound mail, else an interviewer."""
+        if self._contact is None:
+            self._contact = (self._find_contact(),)
+        return self._contact[0]
+
+    def _find_contact(self) -> Address | None:
+        for it in reversed(self.inbound):
+            if self.usable(it.facts.contact):
+                return it.facts.contact
+        for r in reversed(self.rounds):
+            for person in r.interviewers:
+                if self.usable(person):
+                    return person
+        return None
+
+    @staticmethod
+    def _involves(message: Message, person: Address) -> bool:
+        email = person.email.lower()
+        seen = {a.email.lower() for a in (*message.to, *message.cc, *message.reply_to)}
+        if message.sender:
+            seen.add(message.sender.email.lower())
+        for event in message.calendar:
+            if event.organizer:
+                seen.add(event.organizer.email.lower())
+            seen.update(a.address.email.lower() for a in event.attendees)
+        return email in seen
+
+    def _thread_for(self, candidates: Iterable[_Item], person: Address | None) -> Message | None:
+        # Answer the latest message of a conversation the recipient is in, or one a scheduling
+        # tool or ATS sent (SPEC §3: the reply still goes to the human contact).
+        for it in sorted(candidates, key=lambda i: (i.at, i.seq), reverse=True):
+            sender = it.message.sender
+            if person is None or self._involves(it.message, person) or (
+                not it.item.outbound and sender is not None and sender.is_no_reply
+            ):
+                return it.message
+        return None
+
+    # -- sent mail ---------------------------------------------------------------------------
+
+    def sent_at(self, key: str) -> datetime | None:
+        """When the user sent our draft ``key``: its Sent copy, else the journal's word."""
+        if key in self.sent_by_key:
+            return self.sent_by_key[key].at
+        record = self.records.get(key)
+        if record is not None and record.fate is DraftFate.SENT:
+            # Without a sent time, the draft's creation is the earliest it can have gone.
+            return _utc(record.sent_at or record.created_at)
+        return None
+
+    def closed(self, key: str) -> bool:
+        """True when ``key`` must not be proposed again: sent, dismissed or edited."""
+        record = self.records.get(key)
+        return key in self.sent_by_key or (
+            record is not None and record.fate in (DraftFate.SENT, DraftFate.DISMISSED,
+                                                   DraftFate.EDITED)
+        )
+
+    def answered_after(self, moment: datetime) -> bool:
+        """True when the user wrote by hand after ``moment`` (sending one of our other drafts,
+        a thank-you say, is not an answer to the message at ``moment``)."""
+        return any(o.at > moment and not o.item.draft_key for o in self.outbound)
+
+    def _hand_written(self, start: datetime, until: datetime | None) -> list[_Item]:
+        return [i for i in self.outbound
+                if i.at > start and (until is None or i.at < until) and not i.item.draft_key]
+
+    # -- pass 2: drafts ----------------------------------------------------------------------
+
+    def propose(self, intent: DraftIntent) -> bool:
+        """Add ``intent`` unless its key is closed or already proposed; True when added."""
+        if self.closed(intent.key):
+            return False
+        if any(existing.key == intent.key for existing in self.intents):
+            return False  # never two drafts for one step
+        self.intents.append(intent)
+        if intent.due > self.now:
+            self.wakeups.append(_utc(intent.due))
+        return True
+
+    def thank_yous(self, r: _Round) -> None:
+        if r.end is None or r.start is None:
+            return
+        self.timed_events.append((r.end, Event.INTERVIEW_ENDED,
+                                  f"interview of round {r.number} ended"))
+        late = r.end + self.s.thank_you_max_lateness
+        rejected_after = any(i.event is Event.REJECTED and i.at >= r.end for i in self.inbound)
+        people = list(dict.fromkeys(r.interviewers))  # keep order, drop repeats
+        contact = self.contact()
+        if people:
+            targets = [(p, p.email.lower(), p) for p in people]
+        else:
+            targets = [(contact, None, None)]
+        keys = {rcpt: draft_key(self.h.account, self.h.application_id, DraftKind.THANK_YOU,
+                                round=r.number, recipient=rcpt) for _, rcpt, _ in targets}
+        # Hand-written mail in the thank-you window counts as the thank-you: to the people it
+        # went to, or to everyone of the round when it went to none of them (SPEC §3).
+        done: dict[str | None, datetime] = {}
+        for out in self._hand_written(r.end, late):
+            rcpts = {a.email.lower() for a in (*out.message.to, *out.message.cc)}
+            hit = [rcpt for _, rcpt, _ in targets if rcpt is not None and rcpt in rcpts]
+            for rcpt in hit or [rcpt for _, rcpt, _ in targets]:
+                done.setdefault(rcpt, out.at)
+        for _, rcpt, _ in targets:
+            when = self.sent_at(keys[rcpt])
+            if when is not None:
+                done[rcpt] = min(done.get(rcpt, when), when)
+        first_sent = min(done.values(), default=None)
+        if first_sent is not None and first_sent < r.end + _THANK_YOU_WINDOW:
+            self.timed_events.append((first_sent, Event.THANK_YOU_DONE,
+                                      f"thank-you of round {r.number} sent"))
+        else:
+            self.timed_events.append((r.end + _THANK_YOU_WINDOW, Event.THANK_YOU_DONE,
+                                      f"the 24 h for a thank-you of round {r.number} passed"))
+        if r.known_at is not None and r.known_at > late:
+            return  # learned of the interview too late for a thank-you to be gracious
+        if self.now > late or rejected_after:
+            return
+        for person, rcpt, interviewer in targets:
+            if rcpt in done:
+                continue
+            to = person if self.usable(person) else None
+            thread = None
+            if len(targets) == 1:
+                thread = self._thread_for(r.scheduling, to)
+            self.propose(DraftIntent(
+                key=keys[rcpt], kind=DraftKind.THANK_YOU, due=r.end.astimezone(self.tz), to=to,
+                reply_to=thread, interviewer=interviewer, round=r.number,
+                interview_at=r.start.astimezone(self.tz),
+            ))
+
+    def ladder(self, r: _Round, is_current: bool) -> None:
+        if r.end is None or r.start is None:
+            return
+        end = r.end
+        stop = next((i for i in self.inbound if i.at > end and i.event in STOPPING_EVENTS), None)
+        grace = end + self.s.thank_you_max_lateness
+        hand_written = deque(self._hand_written(grace, stop.at if stop else None))
+        count = self.s.max_followups
+        previous: datetime | None = None  # when the previous rung was sent
+        window_start = r.opened_at
+        contact = self.contact()
+        sent_count = 0
+        for n in range(1, count + 1):
+            kind = self._rung_kind(n, count)
+            key = draft_key(self.h.account, self.h.application_id, kind, round=r.number, step=n)
+            # The step, not its kind, is what was sent: a change of max_followups renames the
+            # later rungs, and must not make a step already sent due again.
+            twins = [draft_key(self.h.account, self.h.application_id, k, round=r.number, step=n)
+                     for k in _LADDER_KINDS]
+            sent = min((t for t in map(self.sent_at, twins) if t is not None), default=None)
+            if sent is None:
+                while hand_written and hand_written[0].at <= (previous or end):
+                    hand_written.popleft()
+                if hand_written:
+                    sent = hand_written.popleft().at
+            if sent is not None:
+                sent_count += 1
+                self.timed_events.append((sent, Event.FOLLOWUP_SENT, f"{kind.value} sent ({key})"))
+                previous, window_start = sent, sent
+                continue
+            if stop is not None:
+                break  # the employer answered: the silence ladder is over
+            if any(self.closed(twin) for twin in twins):
+                break  # dismissed: never again; edited: the user's to send, the ladder waits
+            due = self._rung_due(kind, end, previous, window_start)
+            thread_candidates = [i for i in self.items if i.at >= r.opened_at and (
+                i.item.outbound or i.event in (Event.INVITED, Event.SCHEDULED,
+                                               Event.TIMELINE_UPDATED))]
+            self.propose(DraftIntent(
+                key=key, kind=kind, due=due, to=contact if self.usable(contact) else None,
+                reply_to=self._thread_for(thread_candidates, contact), round=r.number,
+                interview_at=r.start.astimezone(self.tz),
+            ))
+            break
+        else:
+            anchor = previous or end
+            gave_up = self._morning(self._local(anchor) + timedelta(days=self.s.stop_after_days))
+            if stop is None or stop.at > gave_up:
+                self.timed_events.append((_utc(gave_up), Event.GAVE_UP,
+                                          f"no reply {self.s.stop_after_days} days after the "
+                                          f"last follow-up of round {r.number}"))
+        if is_current:
+            self.followups_sent = sent_count
+
+    @staticmethod
+    def _rung_kind(n: int, count: int) -> DraftKind:
+        # The first follow-up opens the ladder and the final one closes it; any rungs between
+        # are second follow-ups (each with its own key through its step number).
+        if n == 1:
+            return DraftKind.FOLLOWUP_1
+        if n == count:
+            return DraftKind.FOLLOWUP_FINAL
+        return DraftKind.FOLLOWUP_2
+
+    def _rung_due(self, kind: DraftKind, end: datetime, previous: datetime | None,
+                  window_start: datetime) -> datetime:
+        delay_field = STEPS[kind].delay
+        delay = getattr(self.s, delay_field) if delay_field else 0
+        anchor = end if previous is None else previous
+        anchor_day = self._local(anchor)
+        interview_day = self._local(end)
+        day = self.cal.add_days_then_roll(anchor_day, delay)
+        # A decision date the employer stated (in the invitation, the confirmation, a timeline
+        # update…) replaces the default wait; the latest statement wins. One already past
+        # when it was written, or before the interview, is not about this decision.
+        for it in self.inbound:
+            if it.at < window_start or not it.confident:
+                continue
+            if it.label in (Label.OUT_OF_OFFICE, Label.OTHER):
+                continue
+            stated = it.facts.decision_date
+            if stated is not None and stated >= interview_day and stated >= self._local(it.at):
+                day = self.cal.next_business_day_after(stated)
+            elif it.label is Label.TIMELINE_UPDATE and it.at > end:
+                # "Still deciding" with no date: the wait starts again from the update.
+                day = self.cal.add_days_then_roll(self._local(it.at), delay)
+        day = max(day, self.cal.next_business_day_after(anchor_day))
+        due = self._morning(day)
+        # An out-of-office reply holds the next draft until the first business day after the
+        # return date it names; it is not an answer, so it stops nothing.
+        for it in self.inbound:
+            if it.at > window_start and it.label is Label.OUT_OF_OFFICE and it.facts.ooo_return:
+                back = self._morning(self.cal.next_business_day_after(it.facts.ooo_return))
+                due = max(due, back)
+        return due
+
+    def rejection_reply(self) -> None:
+        rejection = next((i for i in self.inbound if i.event is Event.REJECTED), None)
+        if rejection is None:
+            return
+        if not self.after_any_interview(rejection.at) and not self.s.reply_to_early_rejection:
+            return
+        if self.answered_after(rejection.at):
+            return  # the user answered it themselves
+        if any(i.at > rejection.at and i.event in (Event.INVITED, Event.SCHEDULED, Event.POSITIVE)
+               for i in self.inbound):
+            return  # the employer reopened the application: the reply would be out of date
+        contact = self.contact()
+        key = draft_key(self.h.account, self.h.application_id, DraftKind.REJECTION_REPLY)
+        self.propose(DraftIntent(
+            key=key, kind=DraftKind.REJECTION_REPLY,
+            due=rejection.item.learned_at.astimezone(self.tz),
+            to=contact if self.usable(contact) else None, reply_to=rejection.message,
+            round=len(self.rounds),
+        ))
+
+    def positive_reply(self) -> None:
+        good = [i for i in self.inbound if i.event is Event.POSITIVE]
+        if not good:
+            return
+        news = good[-1]  # earlier unanswered good news is folded into the reply to the latest
+        if self.answered_after(news.at):
+            return  # the user answered it themselves
+        if any(i.at > news.at and i.event in (Event.INVITED, Event.SCHEDULED, Event.REJECTED)
+               for i in self.inbound):
+            return  # a new round (or a turn for the worse) supersedes it
+        contact = self.contact()
+        key = draft_key(self.h.account, self.h.application_id, DraftKind.POSITIVE_REPLY,
+                        round=len(self.rounds), message_id=news.message.message_id)
+        self.propose(DraftIntent(
+            key=key, kind=DraftKind.POSITIVE_REPLY, due=news.item.learned_at.astimezone(self.tz),
+            to=contact if self.usable(contact) else None, reply_to=news.message,
+            round=len(self.rounds),
+        ))
+
+    def corrections(self) -> None:
+        contact = self.contact()
+        for out in self.outbound:
+            kind = kind_of_key(out.item.draft_key)
+            if kind is DraftKind.CORRECTION:
+                continue
+            if kind is None and not self.after_any_interview(out.at):
+                continue  # mail before any interview is not a follow-up
+            wrong = _other_company(out.facts.company, self.h.company)
+            if wrong is None and not holds_placeholder(out.message.text):
+                continue
+            if any(o.at > out.at for o in self.outbound):
+                continue  # the user wrote again since, and may well have fixed it
+            to = next((a for a in out.message.to if self.usable(a)), None)
+            if to is None:
+                to = contact if self.usable(contact) else None
+            key = draft_key(self.h.account, self.h.application_id, DraftKind.CORRECTION,
+                            message_id=out.message.message_id)
+            if not self.propose(DraftIntent(
+                key=key, kind=DraftKind.CORRECTION, due=out.item.learned_at.astimezone(self.tz),
+                to=to, reply_to=out.message, round=max(len(self.rounds), 1),
+                wrong_company=wrong,
+            )):
+                continue
+            what = f"names {wrong}" if wrong else "still holds a placeholder"
+            self.notes.append(DigestNote("check_sent_followup",
+                                         f"A mail you sent ({out.message.subject!r}) {what}; a "
+                                         "short correction is ready.",
+                                         out.message.message_id, out.at))
+
+    # -- pass 3: stages ----------------------------------------------------------------------
+
+    def stages(self) -> tuple[Stage, tuple[StageChange, ...]]:
+        events: list[tuple[datetime, int, Event, str]] = []
+        for it in self.inbound:
+            if it.event is not None:
+                events.append((it.at, it.seq, it.event, it.message.message_id or f"item {it.seq}"))
+        for at, event, cause in self.timed_events:
+            if at <= self.now:
+                events.append((at, len(self.h.items), event, cause))
+            else:
+                self.wakeups.append(at)
+        events.sort(key=lambda e: (e[0], e[1]))
+        stage: Stage | None = None
+        changes: list[StageChange] = []
+        for at, _, event, cause in events:
+            target = TRANSITIONS[stage].get(event)
+            if target is None:
+                continue
+            if target != stage or event in _RECORDED_WITHOUT_CHANGE:
+                changes.append(StageChange(target, at.astimezone(self.tz),
+                                           f"{event.value}: {cause}"))
+            stage = target
+        return (stage or Stage.APPLIED), tuple(changes)
+
+    # -- digest notes ------------------------------------------------------------------------
+
+    def digest_notes(self, stage: Stage, changes: tuple[StageChange, ...]) -> None:
+        for it in self.inbound:
+            c = it.item.classification
+            if c is not None and not it.confident and c.label is not Label.OTHER:
+                self.notes.append(DigestNote(
+                    "please_confirm",
+                    f"Is {it.message.subject!r} really {c.label.value.replace('_', ' ')}? "
+                    f"(confidence {c.confidence:.2f}) Confirm it to act on it.",
+                    it.message.message_id, it.at.astimezone(self.tz)))
+        for intent in self.intents:
+            if intent.to is None:
+                self.notes.append(DigestNote(
+                    "find_contact",
+                    f"No person to send the {intent.kind.value.replace('_', ' ')} to is known: "
+                    "find the right contact and add them to the draft.",
+                    intent.reply_to.message_id if intent.reply_to else None, intent.due))
+        if not self.h.notes and any(i.kind in (DraftKind.THANK_YOU, DraftKind.FOLLOWUP_1)
+                                    for i in self.intents):
+            first = min(i.due for i in self.intents
+                        if i.kind in (DraftKind.THANK_YOU, DraftKind.FOLLOWUP_1))
+            self.notes.append(DigestNote(
+                "add_specific_point",
+                "Note one specific point from the interview (followup note …) so the draft can "
+                "mention it; until then it holds a marked spot to fill in.", None, first))
+        current = self.rounds[-1] if self.rounds else None
+        if stage is Stage.SCHEDULED and current is not None and current.start is None:
+            self.notes.append(DigestNote(
+                "interview_time_unknown",
+                "An interview is confirmed but its time could not be read: no thank-you or "
+                "follow-up can be timed until it is.",
+                current.scheduling[-1].message.message_id if current.scheduling else None,
+                current.opened_at.astimezone(self.tz)))
+        if stage is Stage.NO_RESPONSE:
+            since = changes[-1].at if changes else None
+            self.notes.append(DigestNote(
+                "move_on",
+                "No reply after the final follow-up: time to put your energy into other "
+                "applications (a reply would still reopen this one).", None, since))
+
+    # -- the whole run -----------------------------------------------------------------------
+
+    def run(self) -> Decision:
+        self.build_rounds()
+        for r in self.rounds:
+            self.thank_yous(r)
+        for index, r in enumerate(self.rounds):
+            self.ladder(r, is_current=index == len(self.rounds) - 1)
+        self.rejection_reply()
+        self.positive_reply()
+        self.corrections()
+        stage, changes = self.stages()
+        self.digest_notes(stage, changes)
+        future = [w for w in self.wakeups if w > self.now]
+        return Decision(
+            stage=stage,
+            changes=changes,
+            drafts=tuple(sorted(self.intents, key=lambda i: (i.due, i.key))),
+            notes=tuple(self.notes),
+            next_wakeup=min(future).astimezone(self.tz) if future else None,
+            followups_sent=self.followups_sent,
+            round=len(self.rounds),
+        )
+
+
+def decide(history: ApplicationHistory, now: datetime, settings: PolicySettings) -> Decision:
+    """Given an application's history, the current instant and the settings, return a Decision.
+
+    Only items learned at or before ``now`` count. Inbound items whose classification is below
+    ``settings.confidence_threshold`` draft nothing and change no stage; they come back as
+    ``please_confirm`` notes. A label the user confirmed must be passed as a Classification
+    with confidence 1.0, after which the message counts like any other.
+
+    Raises ``ValueError`` when ``now``, a ``learned_at`` or a message date is naive.
+    """
+    return _Decider(history, now, settings).run()
