@@ -8,6 +8,8 @@ transforms and never raise.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from functools import lru_cache
 
 # Lines that open quoted history (everything from there on is someone else's words).
 _QUOTE_HEADER = re.compile(
@@ -38,7 +40,7 @@ _VALEDICTION = re.compile(
 )
 # Lines that are boilerplate whatever the sender: legal notices, unsubscribe and tracking footers.
 _FOOTER_LINE = re.compile(
-    r"(unsubscribe|opt[- ]out|manage (your )?(email )?preferences|privacy (policy|notice|statement)|"
+    r"(?=[uompytdv©(ae])(unsubscribe|opt[- ]out|manage (your )?(email )?preferences|privacy (policy|notice|statement)|"
     r"this (e-?mail|message) (and any attachments )?(is|are|may be) (confidential|intended)|"
     r"you are receiving this|you received this|this (e-?mail|message) was sent (to|by|from)|"
     r"do not reply to this|please do not reply|this (mailbox|inbox|email box|email address) is not monitored|"
@@ -75,18 +77,62 @@ def split_signature(text: str) -> tuple[str, str]:
     content_seen = 0
     for i, line in enumerate(lines):
         stripped = line.strip()
-        if _SIG_DASHES.match(stripped) or _MOBILE_SIG.match(stripped):
+        if len(stripped) <= 40:
+            if _SIG_DASHES.match(stripped) or _MOBILE_SIG.match(stripped):
+                return "\n".join(lines[:i]), "\n".join(lines[i + 1 :])
+            if content_seen and len(stripped) <= 30 and _VALEDICTION.match(stripped):
+                return "\n".join(lines[:i]), "\n".join(lines[i:])
+        elif _MOBILE_SIG.match(stripped):
             return "\n".join(lines[:i]), "\n".join(lines[i + 1 :])
-        if content_seen and _VALEDICTION.match(stripped) and len(stripped) <= 30:
-            return "\n".join(lines[:i]), "\n".join(lines[i:])
-        if len(stripped.split()) >= 4:
-            content_seen += 1
+        if not content_seen and stripped.count(" ") >= 3:
+            content_seen = 1
     return text, ""
 
 
 def drop_footer_lines(text: str) -> str:
-    """Given text, return it without boilerplate footer lines (unsubscribe, legal notices…)."""
-    return "\n".join(line for line in text.split("\n") if not _FOOTER_LINE.search(line))
+    """Given text, return it without boilerplate footer lines (unsubscribe, legal notices…).
+
+    A long line (a whole message flattened onto one line) is not dropped: it is cut where the
+    boilerplate starts, when that is past its first half.
+    """
+    # One scan of the whole text, then only the lines that matched are looked at.
+    matches = list(_FOOTER_LINE.finditer(text))
+    if not matches:
+        return text
+    out: list[str] = []
+    position = 0
+    index = 0
+    for line in text.split("\n"):
+        line_end = position + len(line)
+        while index < len(matches) and matches[index].start() < position:
+            index += 1
+        if index < len(matches) and matches[index].start() <= line_end:
+            found_at = matches[index].start() - position
+            if len(line) > 300:
+                out.append(line[:found_at] if found_at > len(line) // 2 else line)
+        else:
+            out.append(line)
+        position = line_end + 1
+    return "\n".join(out)
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """One body cut into parts: ``unquoted`` (no quoted history), ``body`` and ``signature``
+    (``unquoted`` split at the sign-off) and ``words`` (``body`` without footer lines)."""
+
+    unquoted: str
+    body: str
+    signature: str
+    words: str
+
+
+@lru_cache(maxsize=32)
+def read_parts(text: str) -> Reading:
+    """Given a text body, return its :class:`Reading` (cached: classifier and extractor share it)."""
+    unquoted = strip_quoted(text or "")
+    body, signature = split_signature(unquoted)
+    return Reading(unquoted, body, signature, drop_footer_lines(body).strip())
 
 
 def new_words(text: str) -> str:
@@ -95,5 +141,4 @@ def new_words(text: str) -> str:
     Quoted history ("On … wrote:", ``>`` lines, "-----Original Message-----", forwarded blocks),
     the signature (from the closing line or ``--`` on) and footer boilerplate are removed.
     """
-    body, _signature = split_signature(strip_quoted(text or ""))
-    return drop_footer_lines(body).strip()
+    return read_parts(text or "").words

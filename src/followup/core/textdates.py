@@ -102,8 +102,9 @@ _DATE_RE = re.compile(
     # relative: today, tomorrow, day after tomorrow, [this|next] Weekday
     r"(?P<rel>(?:the\s+)?day\s+after\s+tomorrow|tomorrow|today|tonight)"
     r"|"
-    r"(?:(?P<which>this|next|coming|this\s+coming)\s+)?" + _WD.replace("?P<wd>", "?P<wd4>")
-    + r"(?!\w)"
+    r"(?:(?P<which>this|next|coming|this\s+coming)\s+)?"
+    r"(?P<wd4>monday|tuesday|wednesday|thursday|friday|saturday|sunday|(?:mon|tue|tues|wed|thu|thur|thurs|fri)\.?(?=,?\s+(?:at\s+|@\s*)?\d))"
+    r"(?!\w)"
     r")",
     re.IGNORECASE,
 )
@@ -426,7 +427,11 @@ def find_datetimes(text: str, *, ref: datetime, tz: tzinfo) -> list[TimeSpan]:
     return sorted(found, key=lambda s: s.pos)
 
 
-_GAP_BEFORE = re.compile(r"^[\s,]*(?:at|@|from|,|⋅|·|\||-|–|starting|beginning|between|around|\(|\))*[\s,]*$", re.IGNORECASE)
+_GAP_BEFORE = re.compile(
+    r"^[\s,]*(?:(?:at|@|from|,|⋅|·|\||-|–|starting|beginning|between|around|\(|\))[\s,]*)*"
+    r"(?:\n?\s*(?:time|start|starts|when|hour|heure|uhrzeit|hora)\s*:\s*)?$",
+    re.IGNORECASE,
+)
 _GAP_AFTER = re.compile(r"^[\s,]*(?:[a-z]{1,4}\s*)?(?:\([^)]*\)\s*)?(?:on|,)?\s*(?:the\s+)?$", re.IGNORECASE)
 
 

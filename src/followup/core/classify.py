@@ -1,0 +1,731 @@
+"""What an incoming message means for a job application (SPEC §1): label, confidence, evidence.
+
+Pure rules over a normalised :class:`~followup.core.model.Message`: headers, calendar parts,
+the sender's address, and phrases in the sender's own words (quoted history and signatures are
+cut first, see :func:`new_words`). Every label is decided by a *job-specific* phrase, header,
+calendar method or sender, never by a generic word ("unfortunately", "interview") alone, and
+every phrase is read in its sentence: a phrase under "if …" / "should we …" is a condition, not
+a decision ("if you are not selected, we will keep your resume on file" is an acknowledgement).
+
+The decision table, first matching row wins (``DECISION_TABLE`` below spells it out for people):
+
+====  ============================================================  ======================
+ #    signal                                                         label
+====  ============================================================  ======================
+ 1    sent by the mailbox owner; delivery report / bounce            other
+ 2    auto-reply header or "Automatic reply" subject + absence text  out_of_office
+ 3    List-Id / Precedence: bulk|list and no recruiting sender       other
+ 4    calendar METHOD:CANCEL about an interview                      interview_cancelled
+ 5    calendar METHOD:REQUEST about an interview                     interview_scheduled
+ 6    "we need to cancel our interview" (no new time given)          interview_cancelled
+ 7    rejection phrase (not conditional)                             rejection
+ 8    confirmation phrase + a date and time ("confirmed for …")      interview_scheduled
+ 9    asks to schedule: availability, booking link, "invite you to   interview_invitation
+      interview" (good news that asks to schedule lands here)
+10    offer, next round, reference request, assessment invitation    positive
+11    "still interviewing … expect to decide by <date>"              timeline_update
+12    "we received your application" / "your application was sent"  acknowledgement
+13    anything else (alerts, cold outreach, newsletters, spam)       other
+====  ============================================================  ======================
+
+Cold recruiter outreach and job alerts veto rows 8–10 unless the message refers to the user's
+own application or interview; non-job context (loans, prizes, marketing) vetoes rows 6–12.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from followup.core.model import Classification, Label, Message
+from followup.core.quoting import Reading, new_words, read_parts, strip_quoted
+from followup.core.senders import (
+    ats_name,
+    is_hiring_mailbox,
+    is_recruiting_sender,
+    job_board_name,
+    scheduler_name,
+)
+from followup.core.textdates import find_datetimes, find_timeline_phrase
+
+__all__ = [
+    "DEFAULT_CONFIDENCE_THRESHOLD",
+    "DECISION_TABLE",
+    "classify",
+    "could_matter",
+    "new_words",
+]
+
+#: Below this confidence nothing is drafted; the message goes to the digest's "please confirm".
+DEFAULT_CONFIDENCE_THRESHOLD = 0.6
+
+#: The rows of the module docstring's table, for ``--help`` style listings and tests.
+DECISION_TABLE: tuple[tuple[str, Label], ...] = (
+    ("sent by the user / delivery report", Label.OTHER),
+    ("auto-reply with absence text", Label.OUT_OF_OFFICE),
+    ("mailing list or bulk mail from a non-recruiting sender", Label.OTHER),
+    ("calendar CANCEL about an interview", Label.INTERVIEW_CANCELLED),
+    ("calendar REQUEST about an interview", Label.INTERVIEW_SCHEDULED),
+    ("cancellation phrase without a new time", Label.INTERVIEW_CANCELLED),
+    ("rejection phrase", Label.REJECTION),
+    ("confirmation phrase with a date and time", Label.INTERVIEW_SCHEDULED),
+    ("scheduling request: availability, booking link, invitation to interview", Label.INTERVIEW_INVITATION),
+    ("offer, next round, references, assessment", Label.POSITIVE),
+    ("still deciding, with a new decision date", Label.TIMELINE_UPDATE),
+    ("application received", Label.ACKNOWLEDGEMENT),
+    ("anything else", Label.OTHER),
+)
+
+# Only the start of a long body is read: what decides a label is always near the top, and a
+# 100 kB newsletter must not cost more than a short note.
+_READ_CHARS = 6000
+_MAX_CHARS = 3000
+
+_I = re.IGNORECASE
+
+
+def _rx(*parts: str) -> re.Pattern[str]:
+    return re.compile("|".join(f"(?:{p})" for p in parts), _I)
+
+
+# --- vocabulary --------------------------------------------------------------------------------
+
+_INTERVIEW_NOUN = (
+    r"(?:interview|phone\s+screen|screening\s+call|screening|tech(?:nical)?\s+screen|recruiter\s+(?:call|screen|chat)|"
+    r"intro(?:ductory)?\s+call|on-?site|final\s+round|panel|hiring\s+manager\s+(?:call|chat|conversation|interview)|"
+    r"video\s+call|zoom\s+call|teams\s+call|phone\s+call|coding\s+(?:session|interview)|case\s+(?:study|interview)|"
+    r"pair(?:ing)?\s+(?:session|programming)|culture\s+(?:fit|add|chat)|conversation|call|chat|meeting)"
+)
+_STRONG_INTERVIEW = re.compile(
+    r"\b(interview\w*|phone\s+screen\w*|screening\s+call|tech(nical)?\s+screen|recruiter\s+(call|screen)|on-?site\s+(interview|loop|visit)|"
+    r"final\s+round|hiring\s+manager|coding\s+(interview|exercise|session)|panel\s+interview|superday)\b",
+    _I,
+)
+# Words without which no message is about the user's own application ("job", "career" and
+# "opportunity" alone are too common in marketing to count).
+_JOB_WORDS = re.compile(
+    r"\b(applications?|applied|applying|candidacy|candidates?|positions?|roles?|opening|vacancy|"
+    r"recruit\w*|hiring|talent\s+acquisition|interview\w*|r[ée]sum[ée]|cv|requisition|offer\s+letter)\b",
+    _I,
+)
+_OWN_APPLICATION = re.compile(
+    r"\b(your\s+(application|candidacy|interview|resume|cv|submission)|thank(?:s|\s+you)\s+for\s+(?:applying|your\s+(?:recent\s+)?application|your\s+interest\s+in\s+the)|"
+    r"you\s+(applied|interviewed|spoke|met)|(?:for|to)\s+the\s+[\w ,&/-]{2,60}?\s+(position|role|opening|job)|"
+    r"the\s+team\s+(enjoyed|was\s+impressed)|speaking\s+with\s+you|meeting\s+with\s+you)\b",
+    _I,
+)
+_COLD_OUTREACH = _rx(
+    r"\b(i|we)\s+(came\s+across|found|saw|noticed)\s+your\s+(profile|resume|cv|background|linkedin|github)",
+    r"\bare\s+you\s+(open|interested)\s+(to|in)\s+(new|exploring|hearing|a\s+new|other)",
+    r"\b(my|our)\s+client\b",
+    r"\b(w2|c2c|c2h|corp\s+to\s+corp|contract\s+to\s+hire)\b",
+    r"\bi\s+(found|have)\s+a\s+(job|role|position|opportunity)\s+(that\s+)?(you\s+may|i\s+think|which|that\s+could)",
+    r"\b(send|share)\s+(me\s+)?(your\s+)?(most\s+)?(updated|up\s+to\s+date|latest|current)\s+(resume|cv)",
+    r"\bis\s+this\s+a\s+role\s+you('re|\s+are)\s+interested",
+    r"\bjobs?\s+(you\s+may\s+be\s+interested\s+in|matching\s+your|recommended\s+for\s+you|for\s+you\b)",
+    r"\bnew\s+jobs?\s+(for|matching|near|similar)",
+    r"\bjob\s+alert",
+    r"\brecommended\s+jobs?\b",
+    r"\bbased\s+on\s+your\s+(profile|search|preferences|job\s+search)",
+    r"\bstaffing\s+(firm|agency|and\s+placement)",
+)
+_NON_JOB = _rx(
+    r"\b(loan|mortgage|refinanc\w*|credit\s+(card|score|report)|debt|lottery|sweepstake|jackpot|casino|prize|"
+    r"viagra|pharmacy|weight\s+loss|crypto\w*|bitcoin|forex|stock\s+pick|insurance\s+quote)\b",
+    r"\b(winner|you('ve|\s+have)\s+won|claim\s+your)\b",
+    r"\b(make|earn)\s+(\$|money|up\s+to|extra|\d)",
+    r"\bwork(ing)?\s+from\s+home\b.{0,40}\b(earn|\$|income|money)",
+    r"\b(home-?based\s+business|multi-?level|mlm|residual\s+income|financial\s+freedom)\b",
+    r"\$\s?\d{1,3}(,\d{3})+",
+)
+# A condition in front of a phrase turns a statement into a possibility.
+_CONDITIONAL_BEFORE = re.compile(
+    r"\b(if|unless|should\s+(we|you|your|the|there|it|this)|in\s+the\s+event|whether|in\s+case|once|when|whenever|"
+    r"may|might|could|not\s+all|not\s+every|otherwise|even\s+though\s+we\s+may|candidates\s+who|those\s+who|anyone\s+who|"
+    r"applicants\s+who|what\s+happens|be\s+notified|we\s+will\s+let\s+you\s+know|you\s+(?:would|will)\s+receive|would\s+be)\b",
+    _I,
+)
+_FUTURE_PROMISE = re.compile(r"\b(will|'ll|would|shall|may|might|can)\b", _I)
+_CONDITIONAL_AFTER = re.compile(
+    r"\b(if|should|once|when|in\s+case|in\s+the\s+event)\s+(your|you|we|there|the|a|it|our)\b|\bas\s+soon\s+as\b|"
+    r"\bif\s+(selected|shortlisted|qualified|successful|appropriate|interested|there\s+is)",
+    _I,
+)
+
+
+# --- phrase tables -----------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class _Rule:
+    """A named group of phrases. ``cues``: lower-case fragments of which every phrase contains at
+    least one; a text with none of them is not searched (a cheap test before the regex)."""
+
+    name: str
+    pattern: re.Pattern[str]
+    weight: float
+    cues: tuple[str, ...] = ()
+
+
+# Cue fragments per rule (see ``_Rule.cues``): each phrase of the rule contains one of them.
+_CUES: dict[str, tuple[str, ...]] = {
+    "others chosen": ("other", "candidates", "applicants", "direction", "consideration", "credentials", "individual", "person"),
+    "not selected": ("not", "unsuccessful"),
+    "position filled or closed": ("filled", "closed", "cancel", "hold", "no longer", "hired", "selection", "pursuing", "offer", "filling", "closing"),
+    "not a match": ("match", "fit", "qualified", "offer", "convinced", "align", "select"),
+    "regret to inform (about the application)": ("regret", "sorry", "unfortunate"),
+    "cancellation": ("cancel", "called off"),
+    "interview confirmed": ("confirm", "schedul", "booked", "set", "see you", "speak", "talk", "chat", "looking forward", "down for", "invitation", "new event", "accepted", "moved", "locked", "details"),
+    "invites to interview": ("invit", "schedul", "set up", "arrange", "book", "organi", "find a time", "next step", "have you"),
+    "booking link": ("link", "calendar", "page", "button", "schedul", "book", "slot", "calendly", "goodtime", "modernloop", "cal.com", "savvycal", "youcanbook", "time"),
+    "offer": ("offer", "congratulations"),
+    "next round": ("round", "stage", "step", "phase", "forward with your", "selected", "shortlisted", "advanced", "progress", "passed", "moved forward", "continue with your", "proceed with your"),
+    "reference request": ("referen", "referee"),
+    "assessment invitation": ("assessment", "test", "challenge", "exercise", "assignment", "case study", "questionnaire", "hackerrank", "codility", "codesignal", "testgorilla", "coderpad", "pymetrics", "hirevue", "take-home", "take home"),
+    "application received": ("receiv", "submitted", "sent", "delivered", "completed", "confirm", "receipt", "applied", "applying", "application"),
+}
+
+
+def _rule(name: str, weight: float, *patterns: str) -> _Rule:
+    return _Rule(name, _rx(*patterns), weight, _CUES.get(name, ()))
+
+
+_PERSON = r"(?:candidates?|applicants?|individuals?|people|profiles?|someone|somebody|finalists?|others\s+(?=whose|who|that))"
+_MOVE = r"\b(?:move|moving|moved|go|going|proceed|proceeding|continue|continuing|progress|progressing|advance|advancing|pursue|pursuing|take|taking|consider|considering|invite|inviting)"
+
+REJECTION_RULES: tuple[_Rule, ...] = (
+    _rule("others chosen", 0.95,
+          _MOVE + r"\s+(?:forward\s+|ahead\s+|further\s+)?(?:with\s+|on\s+with\s+)?(?:other|another|a\s+different|different|more\s+qualified|the\s+other|a\s+small\s+number\s+of\s+other)\s+(?:\w+\s+){0,2}" + _PERSON,
+          r"\b(?:other|another|different)\s+" + _PERSON + r"\s+(?:whose|who|that|with)\b[^.]{0,120}\b(?:more\s+closely|better|closer|best|stronger|more\s+(?:aligned|suited|relevant)|more\s+in\s+line|align)",
+          r"(?:selected|chosen|identified|hired|found)\s+(?:an?(?:nother)?\s+|other\s+|the\s+)?(?:more\s+)?(?:\w+\s+)?" + _PERSON + r"\s+(?:whose|who|that)\b",
+          r"\b(?:decided|chosen|opted|elected)\s+to\s+(?:pursue|move\s+forward\s+with|proceed\s+with|go\s+with)\s+(?:candidates|applicants)\s+(?:whose|who|that)",
+          r"credentials\s+of\s+other\s+candidates",
+          _MOVE + r"\s+(?:forward\s+|ahead\s+)?with\s+(?:the\s+)?(?:others|candidates|applicants)\s+(?:whose|who|that)\b",
+          r"\b(?:selected|chosen|hired|identified|offered\s+the\s+(?:position|role)\s+to)\s+(?:another|a\s+different|other)\s+(?:\w+\s+)?(?:candidate|applicant|person|individual)s?\b",
+          r"\b(?:going|go|gone|move|moving)\s+in\s+a\s+(?:different\s+)?direction\s+that\s+better",
+          r"\bending\s+consideration\s+of"),
+    _rule("not moving forward with you", 0.95,
+          r"(?:\bnot|n't|\bunable\s+to|\bno\s+longer)\s+(?:be\s+)?(?:able\s+to\s+)?" + _MOVE + r"\s+(?:forward\s+|ahead\s+|further\s+)?(?:with\s+)?(?:your|you)\b(?!\s+(?:know|updated|posted|informed))",
+          r"\b(?:decided|chosen|opted|elected|made\s+the\s+(?:difficult\s+)?decision|determined)\s+(?:not\s+to|to\s+not)\s+(?:move\s+(?:forward|ahead)|proceed|progress|pursue|continue|advance|take|invite|hire|offer|extend)",
+          r"\bnot\s+(?:be\s+)?(?:moving|proceeding|progressing)\s+(?:forward|ahead|further)\s+(?:with\s+)?(?:your|you|at\s+this\s+time|in\s+the\s+process|in\s+our\s+process|this\s+time)",
+          r"\b(?:we|i)\s+(?:are|am|will|have|'ve|'re|'ll)\s+not\s+(?:be\s+)?(?:moving|proceeding)\s+(?:forward|ahead)",
+          r"\bnot\s+(?:be\s+)?(?:taking|take)\s+your\s+application\s+(?:any\s+)?further",
+          r"\bwill\s+not\s+(?:be\s+)?(?:considering|considered)\s+(?:your|you)",
+          r"\bno\s+longer\s+(?:be\s+)?(?:being\s+)?considered",
+          r"\bnot\s+(?:take|taking|invite|inviting|move|moving)\s+you\s+to\s+the\s+next",
+          r"\bnot\s+(?:to\s+)?take\s+your\s+application\s+(?:for\s+[^.]{0,60}\s+)?further",
+          r"\bdecided\s+not\s+to\s+hire\s+anyone",
+          r"\b(?:decided|chosen|opted)\s+(?:not\s+to|to\s+not)\s+(?:move|progress|advance|take)\s+(?:your\s+(?:application|candidacy|profile)|you)\s+(?:forward|further|ahead)",
+          r"\b(?:unable|not\s+able|cannot|can't)\s+to\s+(?:further\s+)?consider\s+(?:you|your)\b",
+          r"\b(?:unable|not\s+able)\s+to\s+consider\s+you\s+(?:for|further)"),
+    _rule("not selected", 0.9,
+          r"\b(?:you|your\s+(?:application|candidacy|profile|resume|cv|submission))\s+(?:was|were|has|have|had)\s+not\s+(?:been\s+)?(?:selected|chosen|shortlisted|successful)",
+          r"\b(?:you|your\s+(?:application|candidacy|resume|profile))\s+(?:was|were|has\s+been|have\s+been)\s+unsuccessful",
+          r"\b(?:although|while)\s+you\s+were\s+not\s+(?:selected|chosen)",
+          r"\bnot\s+been\s+(?:selected|chosen|shortlisted)\s+(?:to|for)\s+(?:continue|move|proceed|the\s+next|further|an?\s+interview)",
+          r"\bnot\s+(?:been\s+)?selected\s+for\s+(?:the\s+next|further|an?\s+interview|this\s+(?:position|role))",
+          r"\bnot\s+been\s+chosen\s+for\s+further\s+consideration",
+          r"\byour\s+application\s+was\s+not\s+selected"),
+    _rule("position filled or closed", 0.9,
+          r"\b(?:position|role|job|opening|vacancy|requisition|req)\s+(?:you\s+applied\s+(?:for|to)\s+)?(?:has|have|is|was)\s+(?:now\s+)?(?:been\s+)?(?:filled|closed|cancell?ed|put\s+on\s+hold|no\s+longer\s+(?:available|open))",
+          r"\b(?:we|i)\s+(?:have|'ve)\s+(?:just\s+|recently\s+|now\s+)?(?:filled|closed)\s+(?:this|the|that|our)\s+(?:[^.]{0,80}?\s+)?(?:position|role|opening|vacancy|internships?)",
+          r"\b(?:position|role|opening|vacancy)\s*,\s*[^,.]{1,80},?\s*(?:has|have|is|was)\s+(?:now\s+)?(?:been\s+)?(?:filled|closed|cancell?ed|put\s+on\s+hold)",
+          r"\b(?:just|recently|already)\s+(?:hired|filled)\b",
+          r"\bhave\s+hired\s+(?:someone|another|a\s+candidate)",
+          r"\b(?:this|the)\s+position\s+is\s+no\s+longer\s+available",
+          r"\bmade\s+a\s+(?:hiring\s+)?selection\s+for\s+this\s+(?:position|role)",
+          r"\bstop\s+pursuing\s+candidates",
+          r"\bno\s+longer\s+(?:recruiting|hiring|accepting\s+candidates)\s+for\s+(?:the|this)\b",
+          r"\b(?:filled|filling|closed|closing)\s+the\s+(?:position|role|opening)\s+with\s+(?:another|other|a\s+different)",
+          r"\b(?:have|has)\s+closed\s+the\s+(?:position|role|opening|requisition)",
+          r"\b(?:extended|accepted)\s+an?\s+offer\s+(?:to|from)\s+(?:another|a\s+different|other)\s+candidate"),
+    _rule("not a match", 0.85,
+          r"\b(?:you\s+are|you're|we\s+are|we're|aren't|are\s+not|were\s+not|is\s+not)\s+not?\s*(?:a|the)?\s*(?:right\s+|strong\s+|good\s+|close\s+)?(?:match|fit)\s+(?:for\s+(?:this|the)|at\s+this\s+time)",
+          r"\bwe\s+aren't\s+a\s+match",
+          r"\bnot\s+(?:a|the)\s+(?:right\s+|good\s+|strong\s+)?(?:match|fit)\s+(?:at\s+this\s+time|for\s+(?:this|the)\s+(?:position|role|opening))",
+          r"\bnot\s+the\s+most\s+qualified",
+          r"\bfelt\s+that\s+you\s+were\s+not\s+a\s+match",
+          r"\bunable\s+to\s+offer\s+you\s+(?:a|an|the)\s+(?:position|interview|role|place|offer|spot)",
+          r"\bunable\s+to\s+(?:extend|make)\s+(?:you\s+)?an\s+offer",
+          r"\bwill\s+(?:not|be\s+unable\s+to)\s+(?:be\s+)?(?:extend|extending|offer|offering)\s+(?:you\s+)?an?\s+offer",
+          r"\bnot\s+fully\s+convinced",
+          r"(?:\bis\s+not|\bisn't|\bwas\s+not|\bwasn't|\bit\s+is\s+not)\s+(?:a|the)\s+(?:good\s+|strong\s+|right\s+|strongest\s+|close\s+)?(?:match|fit)\s+(?:for|with)\s+(?:what|your|the\s+(?:position|role)|this\s+(?:position|role)|our)",
+          r"\bnot\s+the\s+(?:strongest|best|right)\s+(?:match|fit)\b",
+          r"\bnot\s+feel\s+(?:that\s+)?(?:it\s+is|you\s+are|your\s+\w+\s+(?:is|are))\s+a\s+(?:good\s+|strong\s+|close\s+)?(?:match|fit)",
+          r"\b(?:do|does)\s+not\s+(?:align|match)\s+(?:with\s+)?(?:our|the)\s+(?:specific\s+|current\s+)?(?:needs|requirements)",
+          r"\b(?:unable|not\s+able)\s+to\s+offer\s+you\s+(?:further\s+consideration|employment|a\s+position|any\s+position|the\s+(?:position|role))",
+          r"\bdid\s+not\s+select\s+(?:you|it|your)\b"),
+    _rule("regret to inform (about the application)", 0.85,
+          r"\b(?:regret|sorry|unfortunate\s+news)\s+to\s+(?:inform|let\s+you\s+know|tell|advise|share|say)\b[^.]{0,160}\b(?:not|unable|other\s+candidates|unsuccessful|won't|filled|closed)\b",
+          r"\bregrettably\b[^.]{0,120}\b(?:other\s+candidates|not\s+(?:be\s+)?(?:moving|selected|proceed))"),
+)
+
+CANCEL_RULES: tuple[_Rule, ...] = (
+    _rule("cancellation", 0.9,
+          r"\b(?:need|have|had|must|'ll\s+have|forced)\s+to\s+cancel\s+(?:our|the|your|this|tomorrow's|today's|(?:mon|tues|wednes|thurs|fri)day's)\s+(?:\w+\s+){0,3}?" + _INTERVIEW_NOUN,
+          r"\b(?:your|our|the)\s+(?:\w+\s+){0,3}?" + _INTERVIEW_NOUN + r"\s+(?:\([^)]*\)\s+)?(?:on\s+[^.]{0,40}\s+)?(?:has\s+been|is|was|have\s+been)\s+(?:cancell?ed|called\s+off)",
+          r"\b(?:we\s+are|we're|i\s+am|i'm)\s+cancell?ing\s+(?:our|the|your)\s+(?:\w+\s+){0,3}?" + _INTERVIEW_NOUN,
+          r"^\s*(?:cancell?ed(?:\s+event)?|event\s+cancell?ed|cancellation|canceled\s+invitation)\s*:",
+          r"\b(?:interview|event|meeting|invitation)\s+(?:has\s+been\s+)?cancell?ed\s*:"),
+)
+RESCHEDULE = re.compile(r"\b(re-?schedul\w*|moved?\s+(?:it\s+)?to|new\s+time|push(?:ed)?\s+(?:it\s+)?(?:back\s+)?to|instead)\b", _I)
+
+SCHEDULED_RULES: tuple[_Rule, ...] = (
+    _rule("interview confirmed", 0.9,
+          r"\b(?:your|the|our)\s+(?:\w+\s+){0,3}?" + _INTERVIEW_NOUN + r"\s+(?:with\s+[^.]{1,60}?\s+)?(?:is|has\s+been|was|are|have\s+been)\s+(?:now\s+|officially\s+)?(?:confirmed|scheduled|booked|set|re-?scheduled|moved|locked\s+in)",
+          r"\b(?:confirm|confirming|confirmation\s+of|to\s+confirm)\s+(?:your|the|our)\s+(?:\w+\s+){0,3}?" + _INTERVIEW_NOUN,
+          r"\b(?:you(?:'re|\s+are)|you\s+have\s+been|you've\s+been)\s+(?:now\s+|all\s+)?(?:scheduled|booked|confirmed|set)\s+(?:for|to|in)\b",
+          r"\b" + _INTERVIEW_NOUN + r"\s+(?:confirmation|confirmed|scheduled|details)\b",
+          r"^\s*(?:confirmed|invitation|updated\s+invitation|new\s+event|scheduled|booked)\s*:",
+          r"\b(?:see|speak|talk|chat)\s+(?:to|with)\s+you\s+(?:then|on|at|tomorrow|next)",
+          r"\blooking\s+forward\s+to\s+(?:speaking|meeting|talking|chatting)\s+with\s+you\s+(?:on|at|tomorrow|next)",
+          r"\bhave\s+(?:you\s+)?(?:down|booked|scheduled)\s+for\b",
+          r"\b(?:has|have)\s+(?:accepted|booked|scheduled)\s+(?:your|the|an?)\s+(?:\w+\s+){0,2}?" + _INTERVIEW_NOUN,
+          r"\bwe\s+(?:are|'re)\s+all\s+set\s+for"),
+)
+
+INVITATION_RULES: tuple[_Rule, ...] = (
+    _rule("invites to interview", 0.9,
+          r"\b(?:like|love|want|happy|pleased|excited|glad|delighted)\s+to\s+(?:invite|have)\s+you\s+(?:to|for|in)\s+(?:\w+\s+){0,4}?" + _INTERVIEW_NOUN,
+          r"\binvite\s+you\s+to\s+(?:an?\s+|the\s+|our\s+)?(?:\w+\s+){0,3}?(?:interview|phone\s+screen|conversation|call|chat|on-?site)",
+          r"\b(?:invitation|invite)\s+to\s+(?:an?\s+)?(?:\w+\s+){0,2}?interview",
+          r"\binterview\s+invitation\b",
+          r"\b(?:like|love|want|happy|pleased|glad|excited)\s+to\s+(?:schedule|set\s+up|arrange|book|organi[sz]e|find\s+a\s+time\s+for)\s+(?:an?\s+|the\s+|your\s+|our\s+|some\s+time\s+for\s+)?(?:\w+\s+){0,3}?" + _INTERVIEW_NOUN,
+          r"\b(?:like|love|want)\s+to\s+(?:schedule|set\s+up|arrange|find)\s+(?:a\s+)?time\s+to\s+(?:speak|talk|chat|meet|connect)",
+          r"\bnext\s+step\s+(?:is|would\s+be|will\s+be)\s+(?:an?|to\s+(?:schedule|set\s+up|have))\s+(?:\w+\s+){0,4}?" + _INTERVIEW_NOUN,
+          r"\b(?:schedule|book)\s+(?:your|an?)\s+(?:\w+\s+){0,2}?interview"),
+    _rule("asks for availability", 0.85,
+          r"\b(?:let\s+(?:me|us)\s+know|send\s+(?:me|us|over)|share|provide|reply\s+with|tell\s+(?:me|us)|suggest|propose)\s+(?:\w+\s+){0,3}?(?:availability|available\s+(?:times|slots|dates)|times?\s+(?:that\s+)?(?:work|suit)|(?:a\s+)?(?:few|couple|some)\s+(?:times|slots|dates))",
+          r"\bwhat\s+(?:does|is)\s+your\s+(?:availability|schedule|calendar)",
+          r"\bwhen\s+(?:are\s+you|would\s+you\s+be|might\s+you\s+be)\s+(?:available|free)",
+          r"\b(?:are|would)\s+you\s+(?:be\s+)?(?:available|free)\s+(?:on|for|this|next|to|at|tomorrow|any)",
+          r"\b(?:do|does|would|will|can)\s+(?:any\s+of\s+)?(?:these|the\s+following|one\s+of\s+these|either|any)\s+(?:\w+\s+){0,2}?(?:times?|slots?|dates?|options?)\s+(?:work|suit)",
+          r"\bwhich\s+(?:of\s+)?(?:these|the\s+following)\s+(?:times?|slots?|dates?)",
+          r"\b(?:does|would|will|could)\s+(?:mon|tues|wednes|thurs|fri)day\s+(?:\w+\s+){0,4}?work\b"),
+    _rule("booking link", 0.85,
+          r"\b(?:use|click|via|through|with|using|visit)\s+(?:the|this|my|our)\s+(?:\w+\s+){0,2}?(?:link|calendar|calendly|page|button)\s+(?:below\s+|above\s+|here\s+)?to\s+(?:schedule|book|select|choose|pick|grab|reserve|sign\s+up\s+for\s+a\s+(?:time|slot))",
+          r"\b(?:schedule|book|pick|select|choose|grab|reserve|find)\s+(?:a|your|an|the)\s+(?:\w+\s+){0,2}?(?:time|slot|time\s+slot|interview\s+time)\s+(?:that\s+works|that\s+suits|which\s+works|below|here|using|via|on\s+my|with\s+(?:me|us))",
+          r"\bself-?schedul\w+",
+          r"\bcalendly\.com/|\bgoodtime\.io/|\bmodernloop\.io/|\bcal\.com/|\bsavvycal\.com/|youcanbook\.me/",
+          r"\bplease\s+(?:schedule|book)\s+(?:a|your|an|some)\b",
+          r"\b(?:schedule|book)\s+(?:a\s+time|your\s+(?:interview|call|slot))\s+(?:here|below|now)"),
+)
+
+POSITIVE_RULES: tuple[_Rule, ...] = (
+    _rule("offer", 0.95,
+          r"\b(?:pleased|delighted|happy|thrilled|excited|glad)\s+to\s+(?:formally\s+)?(?:offer\s+you|extend\s+(?:you\s+)?(?:an?|this|our)\s+(?:\w+\s+)?offer|extend\s+to\s+you|make\s+you\s+an\s+offer|present\s+you\s+with\s+an\s+offer)",
+          r"\b(?:would\s+like|want|'d\s+like)\s+to\s+(?:offer\s+you\s+(?:the|a|this)\s+(?:position|role|job)|extend\s+(?:you\s+)?an?\s+offer|make\s+you\s+an?\s+offer)",
+          r"\b(?:your|the|our|an?)\s+(?:formal\s+|official\s+|written\s+|verbal\s+)?offer\s+(?:letter|of\s+employment|package|details)\b",
+          r"\b(?:verbal|formal|written)\s+offer\b",
+          r"\bcongratulations\b[^.]{0,80}\b(?:offer|welcome\s+to\s+the\s+team|next\s+(?:round|stage))"),
+    _rule("next round", 0.85,
+          r"\b(?:move|moving|advance|advancing|progress|progressing|invite)\s+(?:you\s+|forward\s+)?(?:forward\s+)?(?:with\s+your\s+(?:application|candidacy)\s+)?(?:to|into|on\s+to|onto)\s+(?:the\s+)?(?:next|final|second|third|onsite|on-site|further)\s+(?:round|stage|step|phase|interview)",
+          r"\b(?:you(?:'ve|\s+have)?|your\s+(?:application|candidacy|profile))\s+(?:been\s+|has\s+been\s+|have\s+been\s+)?(?:selected|shortlisted|advanced|moved\s+forward|progressed|passed)\s+(?:to|for|into|on\s+to|through)\s+(?:the\s+)?(?:next|final|second|third|further|an?\s+interview|the\s+interview)",
+          r"\b(?:like|love|want|happy|pleased|excited)\s+to\s+(?:move|proceed|move\s+forward|continue|progress)\s+(?:forward\s+)?with\s+your\s+(?:application|candidacy)",
+          r"\b(?:pleased|happy|excited|delighted|glad)\s+to\s+(?:let\s+you\s+know|inform\s+you|share|tell\s+you)\s+that\s+(?:you|your\s+(?:application|candidacy))\s+(?:have|has|'ve)?\s*(?:been\s+)?(?:selected|advanced|passed|progressed|moved)",
+          r"\bnext\s+round\s+of\s+interviews\b(?![^.]{0,40}\bif\b)"),
+    _rule("reference request", 0.85,
+          r"\b(?:provide|send|share|submit|forward|supply)\s+(?:us\s+)?(?:with\s+)?(?:the\s+)?(?:names\s+and\s+contact\s+(?:details|information)\s+(?:of|for)\s+)?(?:two|three|2|3|a\s+few|your|some|a\s+couple\s+of)?\s*(?:professional\s+)?(?:references|referees)",
+          r"\breference\s+(?:check|checks|details|contacts)\b[^.]{0,60}\b(?:you|your)\b",
+          r"\b(?:your|the)\s+references?\b[^.]{0,40}\b(?:contact\s+details|email\s+addresses|phone\s+numbers)"),
+    _rule("assessment invitation", 0.8,
+          r"\bnext\s+(?:step|stage)\s+(?:in|of)\s+(?:the|our|your)\s+(?:\w+\s+){0,2}?process\s+(?:is|will\s+be)\s+(?:an?|the|to\s+complete)\s+(?:\w+\s+){0,3}?(?:assessment|test|challenge|exercise|assignment|case\s+study|questionnaire)",
+          r"\binvite\s+you\s+to\s+(?:complete|take|participate\s+in)\s+(?:an?|the|one\s+or\s+more|our|this)\s+(?:\w+\s+){0,3}?(?:assessments?|tests?|challenges?|exercises?|assignments?|questionnaires?)",
+          r"\bplease\s+complete\s+(?:the|this|an?|your|our)\s+(?:\w+\s+){0,3}?(?:assessment|coding\s+challenge|challenge|take-?home|assignment|exercise)\b",
+          r"\b(?:hackerrank|codility|codesignal|testgorilla|coderpad|pymetrics|hirevue)\b[^.]{0,80}\b(?:invite|invitation|complete|link)"),
+)
+
+TIMELINE_STATUS = _rx(
+    r"\b(?:still|currently)\s+(?:in\s+the\s+(?:middle|process)\s+of\s+)?(?:interviewing|reviewing|evaluating|assessing|considering|finali[sz]ing|working\s+through|meeting\s+with|speaking\s+with|deliberating|gathering\s+feedback)",
+    r"\b(?:process|decision|timeline|review)\s+(?:is|has\s+been)\s+(?:taking|delayed|pushed|extended)",
+    r"\btaking\s+(?:a\s+bit\s+|a\s+little\s+|slightly\s+)?longer\s+than\s+(?:expected|anticipated|planned|we\s+hoped)",
+    r"\bhaven'?t\s+forgotten\s+(?:about\s+)?you",
+    r"\b(?:wanted|want)\s+to\s+(?:give\s+you\s+(?:a\s+quick\s+|an\s+)?update|update\s+you|keep\s+you\s+(?:posted|updated|in\s+the\s+loop|informed)|let\s+you\s+know\s+where\s+(?:things|we)\s+stand|check\s+in)",
+    r"\b(?:quick|brief|short)\s+(?:status\s+)?update\s+on\s+(?:your|the)\s+(?:application|candidacy|process|search|role)",
+    r"\bno\s+(?:final\s+)?decision\s+(?:has\s+been|yet)",
+    r"\bthank\s+you\s+for\s+your\s+patience",
+)
+TIMELINE_PROMISE = _rx(
+    r"\b(?:expect|hope|plan|aim|intend)\s+to\s+(?:have|make|reach|share|finali[sz]e|communicate|come\s+to|be\s+able\s+to\s+share)\s+(?:a|an|our|the)\s+(?:final\s+)?(?:decision|update|answer|news)",
+    r"\b(?:will|'ll|should|shall)\s+(?:be\s+able\s+to\s+)?(?:get\s+back\s+to\s+you|be\s+in\s+touch|let\s+you\s+know|update\s+you|follow\s+up|reach\s+out|circle\s+back|have\s+(?:an\s+update|a\s+decision|news|more\s+information|an\s+answer|feedback)|share\s+(?:an\s+update|feedback|our\s+decision|next\s+steps)|make\s+(?:a|our)\s+(?:final\s+)?decision|come\s+back\s+to\s+you|contact\s+you)",
+    r"\byou\s+(?:should|will|can\s+expect\s+to|can\s+expect)\s+(?:to\s+)?(?:hear|receive)\s+(?:back\s+|an\s+update\s+|a\s+decision\s+|from\s+us\s+)*",
+    r"\bdecision\s+(?:by|within|before|in\s+the\s+next|early|around|toward)",
+    r"\b(?:final\s+)?decisions?\s+(?:will\s+be|are\s+expected\s+to\s+be|should\s+be)\s+(?:made|communicated|shared)",
+)
+
+ACK_RULES: tuple[_Rule, ...] = (
+    _rule("application received", 0.9,
+          r"\b(?:we(?:'ve|\s+have)?|i(?:'ve|\s+have)?)\s+(?:successfully\s+|now\s+)?received\s+(?:your|the)\s+(?:\w+\s+){0,2}?(?:application|r[ée]sum[ée]|cv|submission|candidacy|profile|information|details)",
+          r"\b(?:your|the)\s+(?:\w+\s+){0,2}?(?:application|submission|r[ée]sum[ée]|cv|candidacy)\s+(?:\([^)]*\)\s+)?(?:for\s+[^.]{1,80}?\s+)?(?:has|have|was|is)\s+(?:been\s+)?(?:successfully\s+)?(?:received|submitted|sent|delivered|completed|forwarded)",
+          r"\bapplication\s+(?:was|has\s+been)\s+sent\s+to\b",
+          r"\bthis\s+(?:e-?mail|message|note)\s+(?:is\s+to\s+)?confirms?\s+(?:that\s+)?(?:we(?:'ve|\s+have)\s+)?(?:received|receipt\s+of)",
+          r"\b(?:confirm|confirming|acknowledge|acknowledging)\s+(?:the\s+)?(?:that\s+)?(?:we\s+have\s+)?(?:receipt\s+of|received)\s+your",
+          r"\byou(?:'ve|\s+have)\s+successfully\s+(?:applied|submitted|completed\s+(?:the|your)\s+(?:online\s+)?(?:application|submission))",
+          r"\bsuccessfully\s+(?:applied|submitted\s+your\s+application)",
+          r"^\s*(?:application\s+(?:received|confirmation|submitted)|thank\s+you\s+for\s+applying|thanks\s+for\s+applying)\b",
+          r"\bwe\s+received\s+your\s+(?:job\s+)?application",
+          r"\b(?:we\s+are|we're)\s+in\s+receipt\s+of\s+your",
+          r"\byour\s+(?:assessment\s+)?(?:responses|answers)\s+(?:have|has)\s+been\s+received"),
+    _rule("thanks for applying", 0.8,
+          r"\b(?:thank\s+you|thanks)(?:\s+\w+)?\s+(?:so\s+much\s+|very\s+much\s+)?for\s+(?:applying|your\s+(?:recent\s+|online\s+|job\s+)?application|submitting\s+your\s+(?:application|r[ée]sum[ée]|cv|profile|information)|your\s+(?:recent\s+)?submission|your\s+interest\s+in\s+(?:the\s+)?[^.]{1,80}?\b(?:position|role|opening|job)\b)",
+          r"\b(?:will|'ll|are\s+going\s+to)\s+(?:now\s+)?(?:carefully\s+)?(?:review|be\s+reviewing|evaluate|assess)\s+(?:your|the|all)\s+(?:\w+\s+){0,2}?(?:application|r[ée]sum[ée]|cv|qualifications|submission|profile|experience)",
+          r"\b(?:is|are)\s+(?:currently\s+)?(?:being\s+)?(?:reviewed|reviewing|evaluating)\s+(?:your\s+)?(?:application|qualifications)",
+          r"\byour\s+(?:application|r[ée]sum[ée]|information)\s+will\s+be\s+(?:carefully\s+)?reviewed",
+          r"\b(?:by\s+)?(?:completing|submitting)\s+your\s+(?:online\s+)?application\b",
+          r"\b(?:we|a\s+recruiter|recruiters|someone|one\s+of\s+our\s+recruiters|a\s+member\s+of\s+(?:our|the)\s+[\w ]{1,30}?team)\s+(?:will|'ll)\s+(?:contact|reach\s+out\s+to|be\s+in\s+touch\s+with|get\s+in\s+touch\s+with)\s+you\s+(?:directly\s+|shortly\s+)?(?:if|should|when|as\s+soon\s+as|in\s+case)\b"),
+)
+
+OOO_BODY = _rx(
+    r"\bout\s+of\s+(?:the\s+)?office\b",
+    r"\b(?:on|taking|currently\s+on)\s+(?:annual\s+|parental\s+|maternity\s+|paternity\s+|sick\s+|medical\s+|personal\s+)?(?:leave|vacation|holiday|holidays|pto|sabbatical)\b",
+    r"\baway\s+from\s+(?:the\s+office|my\s+desk|work|my\s+email)",
+    r"\blimited\s+(?:access\s+to|ability\s+to\s+(?:check|respond\s+to))\s+(?:e-?mail|messages|my\s+inbox)",
+    r"\b(?:respond|reply|get\s+back\s+to\s+you|answer)\s+[^.]{0,40}\b(?:upon|on|after)\s+my\s+return",
+    r"\b(?:i\s+am|i'm)\s+(?:currently\s+)?(?:out|away|off|travel+ing|unavailable|not\s+in\s+the\s+office)\b",
+    r"\bwill\s+be\s+(?:back|returning)\s+(?:in\s+the\s+office\s+)?(?:on|at|from)\b",
+    r"\bim\s+urlaub\b|\babwesend\b|\babsent\b",
+)
+OOO_SUBJECT = re.compile(
+    r"^\s*(?:(?:re|aw|fw)\s*:\s*)?(?:automatic\s+reply|auto(?:matic)?[- ]?(?:reply|response)|out\s+of\s+(?:the\s+)?office|ooo\b|"
+    r"abwesenheitsnotiz|réponse\s+automatique|respuesta\s+automática|away\s+from\s+(?:the\s+)?office|on\s+vacation|autosvar|"
+    r"risposta\s+automatica|afwezig)",
+    _I,
+)
+BOUNCE_SUBJECT = re.compile(
+    r"^\s*(?:undeliver(?:able|ed)|delivery\s+(?:status\s+notification|failure|has\s+failed)|returned\s+mail|mail\s+delivery\s+failed|failure\s+notice)",
+    _I,
+)
+
+# Curly quotes and apostrophes as plain ones, so "we’ve" reads like "we've".
+_TYPOGRAPHY = str.maketrans({"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"', "\u00a0": " ", "\u2011": "-"})
+
+_SENTENCE_END = re.compile(r"[.!?](?=\s)|\n")
+
+
+# --- helpers ------------------------------------------------------------------------------------
+
+@dataclass(slots=True)
+class _Hit:
+    rule: str
+    weight: float
+    text: str
+
+
+@dataclass(slots=True)
+class _Reading:
+    """What the rules saw in one message (kept together so the decision reads as a table)."""
+
+    subject: str
+    body: str
+    evidence: list[str] = field(default_factory=list)
+
+
+def _sentence_bounds(text: str, start: int, end: int) -> tuple[int, int]:
+    lo = max(text.rfind(".", 0, start), text.rfind("\n", 0, start), text.rfind("!", 0, start), text.rfind("?", 0, start))
+    found = _SENTENCE_END.search(text, end)
+    hi = found.start() if found else len(text)
+    return lo + 1, hi
+
+
+def _find(rules: tuple[_Rule, ...], text: str, *, strict_conditions: bool, conditions: bool = True) -> list[_Hit]:
+    """Return the rules that match ``text`` outside a conditional clause.
+
+    A condition before the phrase ("if you are not selected …") always disqualifies it. With
+    ``strict_conditions`` (invitations, positives), a promise that depends on a condition after
+    it ("we will contact you to schedule an interview if your profile matches") does too.
+    """
+    hits: list[_Hit] = []
+    lowered = text.lower()
+    for rule in rules:
+        if rule.cues and not any(cue in lowered for cue in rule.cues):
+            continue
+        for m in rule.pattern.finditer(text):
+            if not conditions:
+                hits.append(_Hit(rule.name, rule.weight, " ".join(m.group(0).split())))
+                break
+            lo, hi = _sentence_bounds(text, m.start(), m.end())
+            before = text[lo : m.start()]
+            if _CONDITIONAL_BEFORE.search(before):
+                continue
+            if strict_conditions:
+                after = text[m.end() : hi]
+                if _CONDITIONAL_AFTER.search(after) and _FUTURE_PROMISE.search(text[lo : m.end()]):
+                    continue
+            hits.append(_Hit(rule.name, rule.weight, " ".join(m.group(0).split())))
+            break
+    return hits
+
+
+def _best(hits: list[_Hit]) -> _Hit | None:
+    return max(hits, key=lambda h: h.weight) if hits else None
+
+
+def _quote(hit: _Hit) -> str:
+    text = hit.text if len(hit.text) <= 90 else hit.text[:87] + "…"
+    return f'{hit.rule}: "{text}"'
+
+
+def _clamp(value: float) -> float:
+    return round(max(0.0, min(0.99, value)), 2)
+
+
+def _is_auto_reply(message: Message) -> str | None:
+    auto = message.header("auto-submitted").lower()
+    if auto.startswith("auto-replied"):
+        return f"header Auto-Submitted: {auto}"
+    for name in ("x-autoreply", "x-autorespond"):
+        if message.header(name):
+            return f"header {name}: {message.header(name)[:40]}"
+    precedence = message.header("precedence").lower()
+    if precedence == "auto_reply":
+        return "header Precedence: auto_reply"
+    if OOO_SUBJECT.search(message.subject):
+        return f'subject "{message.subject[:60]}"'
+    return None
+
+
+def _bulk_header(message: Message) -> str | None:
+    if message.header("list-id"):
+        return f"header List-Id: {message.header('list-id')[:50]}"
+    precedence = message.header("precedence").lower()
+    if precedence in ("bulk", "list", "junk"):
+        return f"header Precedence: {precedence}"
+    return None
+
+
+def _sender_evidence(message: Message) -> str | None:
+    sender = message.sender
+    for label, name in (("ATS", ats_name(sender)), ("scheduling tool", scheduler_name(sender)),
+                        ("job board", job_board_name(sender))):
+        if name:
+            return f"sender {label} {name} ({sender.email})"  # type: ignore[union-attr]
+    if is_hiring_mailbox(sender):
+        return f"sender hiring mailbox ({sender.email})"  # type: ignore[union-attr]
+    return None
+
+
+def _is_interview_event(message: Message, text: str) -> str | None:
+    """Return why the message's calendar event is about an interview, or None."""
+    for event in message.calendar:
+        if _STRONG_INTERVIEW.search(event.summary) or _STRONG_INTERVIEW.search(event.location):
+            return f'calendar summary "{event.summary[:60]}"'
+    if is_recruiting_sender(message.sender):
+        return _sender_evidence(message)
+    for event in message.calendar:
+        if event.organizer and is_recruiting_sender(event.organizer):
+            return f"calendar organizer {event.organizer.email}"
+    found = _STRONG_INTERVIEW.search(message.subject) or _STRONG_INTERVIEW.search(text[:3000])
+    if found:
+        return f'phrase "{found.group(0)}"'
+    return None
+
+
+# --- public API ---------------------------------------------------------------------------------
+
+def classify(message: Message, *, user_addresses: frozenset[str] = frozenset()) -> Classification:
+    """Given a normalised message and the mailbox owner's addresses, return its label, a
+    confidence in 0..1 and the evidence (phrases, headers, calendar method, sender) that decided it.
+
+    Never raises. The rows of the decision table in the module docstring are tried in order.
+    """
+    sender = message.sender
+    subject = message.subject or ""
+    body = reading(message).words[:_MAX_CHARS]
+    subject = subject.translate(_TYPOGRAPHY)
+    sender_note = _sender_evidence(message)
+
+    # 1. The user's own mail and delivery reports are never news about an application.
+    if sender is not None and sender.email in user_addresses:
+        return Classification(Label.OTHER, 0.95, (f"sent by the mailbox owner ({sender.email})",))
+    if BOUNCE_SUBJECT.search(subject) or (sender is not None and sender.local_part.startswith(("mailer-daemon", "postmaster"))):
+        return Classification(Label.OTHER, 0.9, ("delivery report",))
+
+    # 2. Out of office: an auto-reply that says the person is away.
+    auto = _is_auto_reply(message)
+    ooo_body = OOO_BODY.search(body[:1500]) or OOO_BODY.search(subject)
+    if auto and ooo_body:
+        return Classification(Label.OUT_OF_OFFICE, 0.95, (auto, f'phrase "{ooo_body.group(0)}"'))
+    if ooo_body and not auto and len(body) < 700 and re.search(r"\b(until|return|back)\b", body, _I) \
+            and message.header("auto-submitted").lower().startswith("auto"):
+        return Classification(Label.OUT_OF_OFFICE, 0.75, (f'phrase "{ooo_body.group(0)}"', "automatic message"))
+
+    # 3. Mailing lists and bulk mail from senders that do not recruit.
+    bulk = _bulk_header(message)
+    recruiting = is_recruiting_sender(sender) or bool(job_board_name(sender))
+    if bulk and not recruiting:
+        return Classification(Label.OTHER, 0.9, (bulk,))
+
+    text = f"{subject}\n{body}"
+    job_context = bool(recruiting or _JOB_WORDS.search(text))
+    non_job = _NON_JOB.search(text)
+    evidence_tail = tuple(e for e in (sender_note,) if e)
+
+    # 4–5. Calendar invitations about an interview.
+    events = [e for e in message.calendar if e.method in ("REQUEST", "CANCEL", "PUBLISH", "")]
+    if events and not non_job:
+        why = _is_interview_event(message, body)
+        if why:
+            cancel = next((e for e in events if e.method == "CANCEL" or e.status == "CANCELLED"), None)
+            if cancel is not None:
+                return Classification(Label.INTERVIEW_CANCELLED, 0.95,
+                                      (f"calendar METHOD:{cancel.method or 'none'} STATUS:{cancel.status or '-'}", why) + evidence_tail)
+            event = events[0]
+            seq = f" SEQUENCE:{event.sequence}" + (" (rescheduled)" if event.sequence > 0 else "")
+            return Classification(Label.INTERVIEW_SCHEDULED, 0.95,
+                                  (f"calendar METHOD:{event.method or 'none'}{seq}", why) + evidence_tail)
+
+    if auto:
+        # An automatic reply that does not say the person is away ("we got your email").
+        return Classification(Label.OTHER, 0.7, (auto, "automatic reply without absence"))
+
+    if non_job or not job_context:
+        reason = f'non-job context "{non_job.group(0)}"' if non_job else "no job-application vocabulary"
+        return Classification(Label.OTHER, 0.85, (reason,))
+
+    cold = _COLD_OUTREACH.search(text)
+    own = _OWN_APPLICATION.search(text)
+    unsolicited = bool(cold) and not own
+    bonus = 0.04 if recruiting else 0.0
+
+    # 6. Cancellation (a cancellation that names a new time is a reschedule: row 8).
+    cancel_hit = _best(_find(CANCEL_RULES, text, strict_conditions=False))
+    times = None
+    if cancel_hit and _STRONG_INTERVIEW.search(text):
+        times = find_datetimes(body[:4000], ref=_ref(message), tz=_UTC) if message.date else []
+        if not (RESCHEDULE.search(body) and times):
+            return Classification(Label.INTERVIEW_CANCELLED, _clamp(cancel_hit.weight + bonus), (_quote(cancel_hit),) + evidence_tail)
+
+    # 7. Rejection.
+    rejection = _find(REJECTION_RULES, text, strict_conditions=False)
+    if rejection:
+        best = _best(rejection)
+        assert best is not None
+        confidence = best.weight + bonus + (0.03 if len(rejection) > 1 else 0.0)
+        return Classification(Label.REJECTION, _clamp(confidence), tuple(_quote(h) for h in rejection[:3]) + evidence_tail)
+
+    # 8. Confirmed interview with a date and time.
+    scheduled = _best(_find(SCHEDULED_RULES, text, strict_conditions=True))
+    if scheduled and (_STRONG_INTERVIEW.search(text) or recruiting or scheduler_name(sender)) and not unsolicited:
+        if times is None:
+            times = find_datetimes(text[:4000], ref=_ref(message), tz=_UTC) if message.date else []
+        if times:
+            return Classification(Label.INTERVIEW_SCHEDULED, _clamp(scheduled.weight + bonus),
+                                  (_quote(scheduled), f'time "{times[0].text.strip()[:60]}"') + evidence_tail)
+
+    # 9. Invitation to schedule (including good news that asks for availability or a booking).
+    invitation = _find(INVITATION_RULES, text, strict_conditions=True)
+    interview_word = _STRONG_INTERVIEW.search(text)
+    positive = _find(POSITIVE_RULES, text, strict_conditions=True)
+    if invitation and not unsolicited and (interview_word or own or positive):
+        best = _best(invitation)
+        assert best is not None
+        confidence = best.weight + bonus + (0.0 if interview_word else -0.15)
+        ev = tuple(_quote(h) for h in invitation[:3])
+        if positive:
+            ev += (f"good news that asks to schedule ({_quote(_best(positive))})",)  # type: ignore[arg-type]
+        return Classification(Label.INTERVIEW_INVITATION, _clamp(confidence), ev + evidence_tail)
+    if scheduled and not unsolicited and interview_word:
+        # Confirmation language without a readable time: probably scheduled; ask the user.
+        return Classification(Label.INTERVIEW_SCHEDULED, 0.55, (_quote(scheduled), "no date/time found") + evidence_tail)
+
+    # 10. Positive: offer, next round, references, assessment.
+    if positive and not unsolicited:
+        best = _best(positive)
+        assert best is not None
+        return Classification(Label.POSITIVE, _clamp(best.weight + bonus), tuple(_quote(h) for h in positive[:3]) + evidence_tail)
+
+    # 11–12. Timeline update versus acknowledgement.
+    # An acknowledgement often says when to expect news ("you will hear from us within two
+    # weeks"); that makes it a timeline update only when it also says the process is under way
+    # ("we are still interviewing") and is not itself the receipt of the application.
+    ack = _find(ACK_RULES, text, strict_conditions=False, conditions=False)
+    status = _find((_Rule("status update", TIMELINE_STATUS, 0.8),), body, strict_conditions=False)
+    promise = _timeline_promise(body) if (status or not ack) else None
+    strong_ack = [h for h in ack if h.weight >= 0.9]
+    if not unsolicited and not strong_ack and ((status and promise) or (promise and not ack)):
+        ev = tuple(_quote(h) for h in status[:1])
+        return Classification(Label.TIMELINE_UPDATE, _clamp((0.85 if status else 0.7) + bonus), ev + (promise,) + evidence_tail)
+    if status and not ack and not unsolicited and own:
+        return Classification(Label.TIMELINE_UPDATE, 0.55, (_quote(status[0]), "no decision date stated") + evidence_tail)
+    if ack and not unsolicited:
+        best = _best(ack)
+        assert best is not None
+        return Classification(Label.ACKNOWLEDGEMENT, _clamp(best.weight + bonus), tuple(_quote(h) for h in ack[:2]) + evidence_tail)
+
+    reasons = []
+    if cold:
+        reasons.append(f'unsolicited: "{" ".join(cold.group(0).split())}"')
+    reasons.append("no deciding phrase")
+    return Classification(Label.OTHER, 0.7 if cold else 0.6, tuple(reasons) + evidence_tail)
+
+
+def reading(message: Message) -> Reading:
+    """Given a message, return its body cut into parts (see :func:`followup.core.quoting.read_parts`),
+    typographic quotes made plain and only the first few thousand characters read."""
+    return read_parts((message.text or "")[:_READ_CHARS].translate(_TYPOGRAPHY))
+
+
+def _timeline_promise(body: str) -> str | None:
+    """Return evidence for "we will get back to you by <date>" in ``body``, or None."""
+    for m in TIMELINE_PROMISE.finditer(body):
+        lo, hi = _sentence_bounds(body, m.start(), m.end())
+        if _CONDITIONAL_BEFORE.search(body[lo : m.start()]):
+            continue
+        sentence = body[lo:hi]
+        phrase = find_timeline_phrase(sentence[m.start() - lo :])
+        explicit = re.search(r"\b(?:by|before|on|until)\s+(?:the\s+)?(?:end\s+of\s+)?(?:\w+day|\w+\s+\d{1,2}|\d{1,2}(?:st|nd|rd|th)|next|tomorrow)", sentence[m.start() - lo :], _I)
+        found = phrase or explicit
+        if found:
+            return f'decision promise: "{" ".join(m.group(0).split())} … {" ".join(found.group(0).split())}"'
+    return None
+
+
+from datetime import timezone as _tz  # noqa: E402 - kept next to its only use
+
+_UTC = _tz.utc
+
+
+def _ref(message: Message):  # type: ignore[no-untyped-def]
+    return message.date
+
+
+# --- prefilter ----------------------------------------------------------------------------------
+
+_JOB_SUBJECT = re.compile(
+    r"\b(application|applied|applying|apply|candida\w+|interview\w*|position|role|job|jobs|career\w*|recruit\w*|"
+    r"hiring|hire|offer|opportunit\w+|talent|resume|r[ée]sum[ée]|cv|assessment|next\s+steps?|invitation|"
+    r"your\s+(?:application|candidacy)|thank\s+you\s+for|update\s+(?:on|from|regarding)|status|availability|schedul\w+|"
+    r"out\s+of\s+(?:the\s+)?office|automatic\s+reply|auto[- ]?reply|cancel\w*|confirm\w*|reference)\b",
+    _I,
+)
+
+
+def could_matter(message: Message) -> bool:
+    """Given a HEADERS-ONLY message (``text`` empty), return False only when the headers clearly
+    show bulk, list, newsletter or marketing mail with no job signal; True otherwise.
+
+    Recall first: a recruiting sender, a job board, a calendar or auto-reply header, or a
+    job word in the subject always keeps the message. Used by sync to decide whether to fetch
+    the body.
+    """
+    sender = message.sender
+    if is_recruiting_sender(sender) or job_board_name(sender) or scheduler_name(sender):
+        return True
+    if message.calendar:
+        return True
+    if message.header("auto-submitted").lower().startswith("auto-replied") or message.header("x-autoreply") \
+            or message.header("x-autorespond"):
+        return True
+    content_type = message.header("content-type").lower()
+    if "text/calendar" in content_type:
+        return True
+    bulk = bool(
+        message.header("list-id")
+        or message.header("list-unsubscribe")
+        or message.header("precedence").lower() in ("bulk", "list", "junk")
+    )
+    if not bulk:
+        return True
+    return bool(_JOB_SUBJECT.search(message.subject or ""))
+
+
+_ = strip_quoted  # re-exported for callers that only want the quote stripper

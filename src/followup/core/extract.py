@@ -1,0 +1,351 @@
+"""Facts from one message: company, role, human contact, interview time, interviewers,
+stated decision date, out-of-office return date.
+
+Pure: the reference for every relative date is the message's Date, the default zone is the
+``tz`` argument, and nothing here reads a clock or does IO. Conventions for dates are those of
+:mod:`followup.core.textdates`.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, tzinfo
+
+from followup.core.classify import (
+    _MAX_CHARS,
+    TIMELINE_PROMISE,
+    _CONDITIONAL_BEFORE,
+    _TYPOGRAPHY,
+    _sentence_bounds,
+    classify,
+    reading,
+)
+from followup.core.model import Address, CalendarEvent, Classification, Facts, Label, Message
+from followup.core.senders import (
+    ats_name,
+    is_freemail,
+    is_hiring_mailbox,
+    is_machine,
+    is_room_like,
+    job_board_name,
+    scheduler_name,
+)
+from followup.core.textdates import (
+    _day_first,
+    find_datetimes,
+    find_return_date,
+    resolve_timeline,
+)
+
+__all__ = ["extract_facts", "read_message"]
+
+_I = re.IGNORECASE
+
+# A company or product name as written: capitalised words, with &, dots, digits and a legal suffix.
+_WORD = r"(?:[A-Z0-9](?:[\w&'+-]|\.(?=\w))*|[a-z]+[A-Z]\w*)"
+_NAME = r"(?P<name>" + _WORD + r"(?:[ \t]+(?:&[ \t]+)?(?:" + _WORD + r"|of|and|de|the|for)){0,5}(?:,?\s+(?:Inc|LLC|Ltd|GmbH|Corp|Co|PBC|plc|S\.A|AG|SE|N\.V|B\.V)\.?)?)"
+_COMPANY_PATTERNS = tuple(
+    re.compile(p)
+    for p in (
+        r"(?i:your\s+application\s+was\s+sent\s+to)\s+" + _NAME,
+        r"(?i:(?:position|role|opening|opportunity|job|internship|team)\s+(?:here\s+)?(?:at|with))\s+" + _NAME,
+        r"(?i:thank(?:s|\s+you)\s+(?:so\s+much\s+)?for\s+(?:applying|your\s+application|submitting\s+an\s+application|your\s+interest)\s+(?:to|at|with|in)(?:\s+(?:joining|working\s+at|a\s+career\s+at|career\s+opportunities\s+(?:at|with)))?)\s+(?:the\s+)?" + _NAME,
+        r"(?i:(?:interview|call|chat|conversation)\s+with)\s+(?:the\s+)?" + _NAME + r"(?=\s+(?i:team|on|for|at|\())",
+        r"(?i:(?:update|news|message|note|thank\s+you)\s+from)\s+" + _NAME,
+        r"(?i:on\s+behalf\s+of)\s+(?:the\s+)?" + _NAME,
+        r"(?i:(?:join|joining)\s+(?:the\s+)?)" + _NAME + r"(?=\s+(?i:team|family))",
+        r"(?:^|\n)\s*(?:The\s+)?" + _NAME + r"\s+(?i:talent\s+acquisition|recruiting|recruitment|hiring|people|careers|hr)\b",
+    )
+)
+_NOT_COMPANY = re.compile(
+    r"^(?:the|our|a|an|your|this|that|we|you|i|it|us|team|hiring|recruiting|talent|careers?|hr|human\s+resources|"
+    r"position|role|job|application|interview|data|hi|hello|dear|thanks?|thank|linkedin|indeed|workday|greenhouse|lever|"
+    r"glassdoor|[A-Z]{1}|\d+)$",
+    _I,
+)
+_SENDER_NAME_SUFFIX = re.compile(
+    r"\s*(?:[-|@:]\s*)?(?:\bvia\b.*|recruiting(?:\s+team)?|recruitment(?:\s+team)?|talent(?:\s+acquisition)?(?:\s+team)?|"
+    r"hiring(?:\s+team)?|careers?(?:\s+team)?|human\s+resources|hr|people(?:\s+team)?|jobs|workday(?:\s+notifications)?|"
+    r"notifications?|no-?reply|team|university\s+recruiting|campus\s+recruiting)\s*$",
+    _I,
+)
+_ROLE_PATTERNS = tuple(
+    re.compile(p, _I)
+    for p in (
+        r"\b(?:for|to)\s+(?:the|our|an?)\s+(?:open\s+)?(?P<role>[A-Z][^\n.,;!?()]{1,80}?)\s+(?:position|role|opening|job|opportunity|vacancy|internship)\b",
+        r"\b(?:position|role)\s+of\s+(?P<role>[A-Z][^\n.,;!?()]{1,80}?)(?:\s+(?:at|with|in|for)\b|[.,;!\n]|$)",
+        r"\bapplication\s+(?:for|to)\s+(?:the\s+)?(?P<role>[A-Z][^\n.,;!?()]{1,80}?)\s+(?:position|role\s+)?(?:at|with)\s+",
+        r"\binterest\s+in\s+(?:the|our)\s+(?P<role>[A-Z][^\n.,;!?()]{1,80}?)\s+(?:position|role|opening|job|opportunity)\b",
+        r"\binterview\s*(?:for|:|-|–)\s*(?:the\s+)?(?P<role>[A-Z][^\n.,;!?()@]{1,60}?)(?:\s+(?:position|role))?(?:\s+(?:at|with|on|@)\b|[,;!\n]|$)",
+        r"\bapplied\s+(?:for|to)\s+(?:the\s+)?(?P<role>[A-Z][^\n.,;!?()]{1,80}?)\s+(?:position|role|opening)\b",
+    )
+)
+_EMAIL_IN_TEXT = re.compile(r"(?<![\w.+-])([\w.+-]+@[\w-]+(?:\.[\w-]+)+)(?![\w-])")
+_NAME_BEFORE_EMAIL = re.compile(r"(?P<name>[A-Z][a-zA-Z'’-]+(?:\s+[A-Z][a-zA-Z'’-]+){1,3})\s*[<(\[]\s*$")
+_PERSON_LINE = re.compile(r"^\s*(?P<name>[A-Z][a-zà-ÿA-Z'’-]+(?:\s+[A-Z]\.)?(?:\s+[A-Z][a-zà-ÿA-Z'’-]+){1,2})\s*[,|]?\s*$")
+_NOT_PERSON = re.compile(
+    r"\b(team|recruiting|recruitment|talent|acquisition|careers?|hiring|hr|human|resources|inc|llc|ltd|gmbh|group|"
+    r"company|corporation|department|office|university|the|best|regards|thanks|sincerely|manager|director|recruiter|"
+    r"coordinator|partner|lead|engineer|specialist|sourcer|people|operations)\b",
+    _I,
+)
+_TIME_CONTEXT = re.compile(
+    r"\b(interview|screen|call|chat|meeting|conversation|confirmed|scheduled|booked|rescheduled|moved|see\s+you|speak|"
+    r"when|date|time|start|cancel\w*)\b",
+    _I,
+)
+_CANDIDATE_DEADLINE = re.compile(
+    r"\b(please|let\s+(?:us|me)\s+know|your\s+decision|you\s+(?:need|have)\s+to|expires?|deadline|no\s+later\s+than|"
+    r"complete|submit|sign|return\s+the|accept)\b",
+    _I,
+)
+
+
+def extract_facts(
+    message: Message,
+    *,
+    tz: tzinfo,
+    user_addresses: frozenset[str] = frozenset(),
+    label: Label | None = None,
+) -> Facts:
+    """Given a message, the user's timezone, the user's own addresses and (optionally) its label,
+    return the facts it states. ``label`` None means "classify it first".
+
+    Interview start/end come from a calendar part when there is one, else from the text, and
+    only for scheduled / cancelled interviews (times proposed in an invitation are not an
+    appointment). Decision dates come from the employer's own promise ("we'll get back to you
+    by Friday"), never from a deadline set for the candidate. The contact is a human address:
+    never a no-reply, ATS, job-board or scheduling-tool address, never the user.
+    """
+    if label is None:
+        label = classify(message, user_addresses=user_addresses).label
+    parts = reading(message)
+    unquoted, body, signature = parts.unquoted, parts.body, parts.signature
+    words = parts.words[: _MAX_CHARS * 2]
+    subject = (message.subject or "").translate(_TYPOGRAPHY)
+
+    start: datetime | None = None
+    end: datetime | None = None
+    interviewers: tuple[Address, ...] = ()
+    event = _main_event(message)
+    if event is not None and label in (Label.INTERVIEW_SCHEDULED, Label.INTERVIEW_CANCELLED):
+        start, end = _localise(event.start, tz), _localise(event.end, tz)
+        interviewers = _interviewers(event, user_addresses)
+    if start is None and label in (Label.INTERVIEW_SCHEDULED, Label.INTERVIEW_CANCELLED) and message.date:
+        start, end = _time_from_text(subject, words, message.date, tz)
+
+    # Mail that is not about an application states no decision and names no company of
+    # interest; reading it for them would only cost time.
+    relevant = label is not Label.OTHER
+    decision = _decision_date(words, message.date, tz) if message.date and relevant else None
+    ooo = None
+    if label is Label.OUT_OF_OFFICE and message.date:
+        ref = message.date.astimezone(tz).date()
+        ooo = find_return_date(words or unquoted, ref, day_first=_day_first(None, tz))
+        if ooo is None:
+            ooo = find_return_date(subject, ref, day_first=_day_first(None, tz))
+
+    return Facts(
+        company=_company(message, subject, body if relevant else "", event),
+        role=_role(subject, body, event) if relevant else None,
+        contact=_contact(message, body, signature, event, user_addresses),
+        interview_start=start,
+        interview_end=end,
+        interviewers=interviewers,
+        decision_date=decision,
+        ooo_return=ooo,
+    )
+
+
+def read_message(
+    message: Message, *, tz: tzinfo, user_addresses: frozenset[str] = frozenset()
+) -> tuple[Classification, Facts]:
+    """Given a message, return its classification and its facts (one call, one reading)."""
+    classification = classify(message, user_addresses=user_addresses)
+    facts = extract_facts(message, tz=tz, user_addresses=user_addresses, label=classification.label)
+    return classification, facts
+
+
+# --- interview time and people ------------------------------------------------------------------
+
+def _main_event(message: Message) -> CalendarEvent | None:
+    events = [e for e in message.calendar if e.start is not None]
+    if not events:
+        return None
+    # A reschedule carries the highest SEQUENCE; a cancellation names the event it removes.
+    return max(events, key=lambda e: (e.method in ("REQUEST", "CANCEL", "PUBLISH", ""), e.sequence))
+
+
+def _localise(value: datetime | None, tz: tzinfo) -> datetime | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        # A floating DTSTART means "wall-clock time wherever you are": the user's zone.
+        return value.replace(tzinfo=tz)
+    return value
+
+
+def _time_from_text(subject: str, words: str, ref: datetime, tz: tzinfo) -> tuple[datetime | None, datetime | None]:
+    text = f"{subject}\n{words[:6000]}"
+    spans = find_datetimes(text, ref=ref, tz=tz)
+    if not spans:
+        return None, None
+    # Prefer a time in a sentence that talks about the interview or its confirmation.
+    for span in spans:
+        lo = max(text.rfind("\n", 0, span.pos), text.rfind(". ", 0, span.pos))
+        context = text[max(0, lo) : span.pos + len(span.text) + 60]
+        if _TIME_CONTEXT.search(context):
+            return span.start, span.end
+    return spans[0].start, spans[0].end
+
+
+def _interviewers(event: CalendarEvent, user_addresses: frozenset[str]) -> tuple[Address, ...]:
+    people: list[Address] = []
+    seen: set[str] = set()
+    for attendee in event.attendees:
+        address = attendee.address
+        if attendee.cutype not in ("INDIVIDUAL", "UNKNOWN", ""):
+            continue
+        if address.email in user_addresses or address.email in seen:
+            continue
+        name = "" if address.name.lower() == address.email else address.name
+        if is_room_like(name) or is_room_like(address.local_part.replace(".", " ")) or "resource.calendar" in address.domain:
+            continue
+        if scheduler_name(address) or address.is_no_reply or job_board_name(address):
+            continue
+        seen.add(address.email)
+        people.append(Address(name=name, email=address.email))
+    return tuple(people)
+
+
+def _human(address: Address | None, user_addresses: frozenset[str]) -> Address | None:
+    if address is None or not address.email or address.email in user_addresses:
+        return None
+    if is_machine(address) or is_hiring_mailbox(address):
+        return None
+    name = "" if address.name.lower() == address.email else address.name
+    return Address(name=name, email=address.email)
+
+
+def _contact(
+    message: Message,
+    body: str,
+    signature: str,
+    event: CalendarEvent | None,
+    user_addresses: frozenset[str],
+) -> Address | None:
+    """The person to write to: the sender when human, else Reply-To, the calendar organizer,
+    or a person named with an address in the body or signature."""
+    for candidate in (message.sender, *message.reply_to):
+        human = _human(candidate, user_addresses)
+        if human is not None:
+            return human
+    if event is not None:
+        human = _human(event.organizer, user_addresses)
+        if human is not None:
+            return human
+    for text in (signature, body):
+        found = _named_address(text, user_addresses)
+        if found is not None:
+            return found
+    return None
+
+
+def _named_address(text: str, user_addresses: frozenset[str]) -> Address | None:
+    for m in _EMAIL_IN_TEXT.finditer(text[:20000]):
+        email = m.group(1).lower().rstrip(".")
+        address = Address(name="", email=email)
+        if _human(address, user_addresses) is None:
+            continue
+        before = text[max(0, m.start() - 80) : m.start()]
+        named = _NAME_BEFORE_EMAIL.search(before)
+        name = named.group("name") if named else ""
+        if not name:
+            # A signature: the name sits on one of the lines just above the address.
+            for line in reversed(before.split("\n")[:-1][-4:]):
+                person = _PERSON_LINE.match(line)
+                if person and not _NOT_PERSON.search(person.group("name")):
+                    name = person.group("name")
+                    break
+        return Address(name=name, email=email)
+    return None
+
+
+# --- company and role ---------------------------------------------------------------------------
+
+def _clean_company(raw: str) -> str | None:
+    name = raw.strip(" .,'’-&")
+    name = re.sub(r"\s+(?:team|family|and|the|of|for|de)$", "", name, flags=_I).strip(" .,")
+    name = re.sub(r"(?i)'s$", "", name)
+    if not name or len(name) > 60 or _NOT_COMPANY.match(name):
+        return None
+    return name
+
+
+def _company(message: Message, subject: str, body: str, event: CalendarEvent | None) -> str | None:
+    sender = message.sender
+    texts = [subject, body[:1500]]
+    if event is not None:
+        texts.insert(0, event.summary)
+    for pattern in _COMPANY_PATTERNS:
+        for text in texts:
+            m = pattern.search(text)
+            if m:
+                name = _clean_company(m.group("name"))
+                if name:
+                    return name
+    if sender is not None:
+        display = sender.name.strip()
+        if display and (ats_name(sender) or sender.is_no_reply or is_hiring_mailbox(sender) or job_board_name(sender)):
+            stripped = _SENDER_NAME_SUFFIX.sub("", display).strip(" -|,")
+            stripped = _SENDER_NAME_SUFFIX.sub("", stripped).strip(" -|,")
+            if stripped and stripped.lower() != display.lower() or (stripped and not _PERSON_LINE.match(stripped)):
+                name = _clean_company(stripped)
+                if name and not job_board_name(sender):
+                    return name
+        if not (ats_name(sender) or job_board_name(sender) or scheduler_name(sender) or is_freemail(sender)):
+            labels = [p for p in sender.domain.split(".") if p]
+            if len(labels) >= 2:
+                core = labels[-2] if len(labels[-2]) > 3 or len(labels) < 3 else labels[-3]
+                if core not in ("mail", "email", "careers", "jobs", "talent", "hr", "co", "com", "invalid", "unknown"):
+                    return core.capitalize()
+    return None
+
+
+def _role(subject: str, body: str, event: CalendarEvent | None) -> str | None:
+    texts = [subject, body[:1500]]
+    if event is not None:
+        texts.append(event.summary)
+    for pattern in _ROLE_PATTERNS:
+        for text in texts:
+            m = pattern.search(text)
+            if m:
+                role = " ".join(m.group("role").split()).strip(" -–:")
+                if 2 <= len(role) <= 80 and not re.match(r"(?i)^(the|our|a|an|this|your|position|role)$", role):
+                    return role
+    return None
+
+
+# --- decision date ------------------------------------------------------------------------------
+
+def _decision_date(words: str, ref: datetime, tz: tzinfo) -> date | None:
+    """The day the employer says it will decide or answer, or None.
+
+    Only the employer's promise counts ("we'll get back to you by Friday", "you should hear from
+    us within two weeks", "we expect to decide by the end of next week"); a deadline for the
+    candidate ("let us know by Friday", "the offer expires on …") does not.
+    """
+    ref_day = ref.astimezone(tz).date()
+    day_first = _day_first(None, tz)
+    for m in TIMELINE_PROMISE.finditer(words):
+        lo, hi = _sentence_bounds(words, m.start(), m.end())
+        before = words[lo : m.start()]
+        if _CONDITIONAL_BEFORE.search(before) or _CANDIDATE_DEADLINE.search(before):
+            continue
+        after = words[m.start() : min(hi, m.end() + 120)]
+        resolved = resolve_timeline(after, ref_day, day_first=day_first)
+        if resolved is None and before.strip():
+            resolved = resolve_timeline(before, ref_day, day_first=day_first)
+        if resolved is not None and resolved >= ref_day:
+            return resolved
+    return None
