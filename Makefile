@@ -31,7 +31,7 @@ eval: $(STAMP)
 	$(BIN)/python benchmarks/eval_classifier.py
 
 bench: $(STAMP) dovecot
-	$(BIN)/python benchmarks/run_all.py
+	$(BIN)/python benchmarks/idle_poll.py
 
 soak: $(STAMP) dovecot
 	$(BIN)/python -m pytest -q -m slow

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -50,6 +51,7 @@ class CycleReport:
     engines: list[EngineReport] = field(default_factory=list)
     errors: dict[str, str] = field(default_factory=dict)
     imap_commands: dict[str, int] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)
 
 
 def run_cycle(config: Config, store: Store, now: datetime, *,
@@ -63,6 +65,7 @@ def run_cycle(config: Config, store: Store, now: datetime, *,
     for account in config.accounts:
         mailbox = (mailboxes or {}).get(account.name)
         own = mailbox is None
+        started = time.perf_counter()
         try:
             if mailbox is None:
                 mailbox = open_mailbox(config, account.name)
@@ -79,6 +82,7 @@ def run_cycle(config: Config, store: Store, now: datetime, *,
                 mailbox.close()
             if mailbox is not None and hasattr(mailbox, "commands_issued"):
                 report.imap_commands[account.name] = mailbox.commands_issued
+            report.seconds[account.name] = time.perf_counter() - started
     return report
 
 

@@ -25,11 +25,16 @@ def run(args: argparse.Namespace) -> int:
     finally:
         stop()
         store.close()
+    placed = {e.account: len(e.placed) for e in report.engines}
     for sync in report.syncs:
         parts = [f"{f.role.value}: " + ("unchanged" if f.unchanged else
                  f"{f.stored} new, {f.bodies_fetched} bodies") for f in sync.folders]
+        cost = f"{report.seconds.get(sync.account, 0) * 1000:.0f} ms"
+        if sync.account in report.imap_commands:
+            cost = f"{report.imap_commands[sync.account]} IMAP commands, " + cost
         print(f"{sync.account}: " + "; ".join(parts) +
-              f"; {sync.applications_opened} application(s) opened")
+              f"; {sync.applications_opened} application(s) opened; "
+              f"{placed.get(sync.account, 0)} draft(s) placed ({cost})")
     for account, error in report.errors.items():
         print(f"{account}: failed: {error}")
     return 1 if report.errors else 0
