@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from corpus import CORPUS, WHERE
 from sync_support import NOW, USER, context, mail
 
 from followup.core.model import Address, FolderRole
@@ -18,7 +19,7 @@ from followup.mailbox.maildir import MaildirMailbox
 from followup.store.db import Store
 from followup.sync import sync_account
 
-CORPUS_MIME = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "mime"
+CORPUS_MIME = CORPUS / "mime" if CORPUS else None
 
 
 @pytest.fixture
@@ -146,7 +147,7 @@ def test_a_classifier_crash_keeps_the_message_and_the_batch(maildir, store):
     assert report.stored == 2 and store.message("home", "<m1@example>").label is None
 
 
-@pytest.mark.skipif(not CORPUS_MIME.is_dir(), reason=f"no MIME corpus at {CORPUS_MIME}")
+@pytest.mark.skipif(CORPUS_MIME is None, reason=f"no MIME corpus at {WHERE}")
 def test_every_corpus_mime_file_is_ingested_in_one_batch_without_stopping(maildir, store):
     files = sorted(p for p in CORPUS_MIME.rglob("*") if p.is_file() and p.suffix != ".csv")
     for path in files:

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
+
+from corpus import CORPUS, WHERE
 
 from followup.core.parse import decode_header_text, parse_addresses, parse_message
 
-CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus"
-MIME_FILES = sorted(p for p in (CORPUS / "mime").rglob("*") if p.is_file() and p.suffix != ".csv")
+MIME_FILES = sorted(p for p in (CORPUS / "mime").rglob("*") if p.is_file() and p.suffix != ".csv") if CORPUS else []
 
 
-@pytest.mark.skipif(not MIME_FILES, reason=f"no MIME corpus at {CORPUS / 'mime'}")
+@pytest.mark.skipif(not MIME_FILES, reason=f"no MIME corpus at {WHERE}")
 @pytest.mark.parametrize("path", MIME_FILES, ids=lambda p: p.parent.name + "/" + p.name)
 def test_every_corpus_mime_file_parses_without_an_exception(path):
     message = parse_message(path.read_bytes())
