@@ -18,14 +18,21 @@ from followup.errors import FollowupError
 
 #: Modules of this package that add a sub-command, in the order ``--help`` shows them.
 COMMAND_MODULES = (
+    "init",
+    "auth",
+    "run",
     "once",
     "status",
-    "check_config",
+    "show",
+    "digest",
     "classify",
-    "simulate",
-    "demo",
     "note",
     "confirm",
+    "check_config",
+    "doctor",
+    "install_service",
+    "simulate",
+    "demo",
 )
 
 log = logging.getLogger("followup")
