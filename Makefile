@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test eval bench soak dovecot clean
+.PHONY: demo test eval bench soak dovecot chromium clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,10 +21,19 @@ dovecot:
 			--no-install-recommends dovecot-imapd openssl >/dev/null; \
 	else echo "dovecot-imapd is missing and we are not root: IMAP tests will be skipped (CI=true fails them)"; fi
 
+# Debian's chromium renders the digest's HTML in a test; installed when missing and we are root.
+chromium:
+	@if command -v chromium >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "installing chromium (renders the digest in a test)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			--no-install-recommends chromium fonts-dejavu-core >/dev/null; \
+	else echo "chromium is missing and we are not root: the digest rendering test will be skipped"; fi
+
 demo: $(STAMP)
 	$(BIN)/followup demo
 
-test: $(STAMP) dovecot
+test: $(STAMP) dovecot chromium
 	$(BIN)/python -m pytest -q -m "not slow"
 
 eval: $(STAMP)

@@ -108,12 +108,66 @@ class ScheduleSettings(_Strict):
     templates_dir: Path | None = None
 
 
+class SmtpSettings(_Strict):
+    """The server the digest is sent through when ``digest.delivery`` is ``smtp``.
+
+    ``security``: ``starttls`` (port 587), ``tls`` (implicit TLS, port 465) or ``plain`` (port
+    25, only to a server on this machine). A ``username`` needs exactly one password reference
+    (``password_file``/``password_env``/``password_credential``, resolved like an account's);
+    without one the server is used unauthenticated. ``from`` defaults to the digest's ``to``.
+    ``ca_file`` trusts one more certificate authority (a self-hosted server's own).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    host: str
+    port: int | None = Field(default=None, ge=1, le=65535)
+    security: Literal["starttls", "tls", "plain"] = "starttls"
+    username: str | None = None
+    password_file: Path | None = None
+    password_env: str | None = None
+    password_credential: str | None = None
+    sender: str | None = Field(default=None, alias="from")
+    ca_file: Path | None = None
+    timeout_seconds: float = Field(default=30.0, gt=0, le=600)
+
+    @model_validator(mode="after")
+    def _check(self) -> SmtpSettings:
+        refs = sum(r is not None for r in (self.password_file, self.password_env, self.password_credential))
+        if refs > 1:
+            raise ValueError("set at most one of password_file, password_env, password_credential")
+        if refs and not self.username:
+            raise ValueError("a password needs a username")
+        if self.username and not refs:
+            raise ValueError("a username needs one of password_file, password_env, password_credential")
+        if self.security == "plain" and not _is_loopback(self.host):
+            raise ValueError("security: plain is only allowed for a server on this machine "
+                             "(127.0.0.1, ::1, localhost); use starttls or tls")
+        return self
+
+    @property
+    def effective_port(self) -> int:
+        return self.port or {"tls": 465, "starttls": 587, "plain": 25}[self.security]
+
+
 class DigestSettings(_Strict):
+    """The daily digest (SPEC §4). ``delivery: imap`` appends it to the INBOX of ``account``
+    (default: the first account; a Maildir account's INBOX works the same way), ``smtp`` sends
+    it through ``smtp``, ``none`` only previews it (``followup digest --preview``)."""
+
     enabled: bool = True
     hour: int = Field(default=8, ge=0, le=23)
     delivery: Literal["imap", "smtp", "none"] = "imap"
     to: str | None = None
     skip_when_empty: bool = False
+    account: str | None = None
+    smtp: SmtpSettings | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> DigestSettings:
+        if self.delivery == "smtp" and self.smtp is None:
+            raise ValueError("delivery: smtp needs the smtp settings (host, security, username, …)")
+        return self
 
 
 class UserSettings(_Strict):

@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -52,17 +52,26 @@ class CycleReport:
     errors: dict[str, str] = field(default_factory=dict)
     imap_commands: dict[str, int] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
+    #: the exception behind each entry of ``errors`` (the daemon sorts them: retry, pause, …)
+    failures: dict[str, MailboxError] = field(default_factory=dict)
 
 
 def run_cycle(config: Config, store: Store, now: datetime, *,
               mailboxes: dict[str, Mailbox] | None = None,
-              progress: Progress | None = None) -> CycleReport:
-    """Sync every account; one failing account never stops the others. Never raises MailboxError."""
+              progress: Progress | None = None,
+              accounts: Iterable[str] | None = None,
+              log_errors: bool = True) -> CycleReport:
+    """Sync every account (or only those named in ``accounts``); one failing account never stops
+    the others. Never raises MailboxError. Mailboxes passed in are connected but not closed.
+    ``log_errors=False`` leaves logging the failures to the caller (the daemon sorts them)."""
     from followup.mailbox.factory import open_mailbox
 
     report = CycleReport()
     ctx = sync_context(config, progress)
+    wanted = None if accounts is None else set(accounts)
     for account in config.accounts:
+        if wanted is not None and account.name not in wanted:
+            continue
         mailbox = (mailboxes or {}).get(account.name)
         own = mailbox is None
         started = time.perf_counter()
@@ -74,7 +83,9 @@ def run_cycle(config: Config, store: Store, now: datetime, *,
             report.engines.append(run_engine(mailbox, store, config, now))
         except MailboxError as exc:
             report.errors[account.name] = str(exc)
-            log.error("%s: %s", account.name, exc)
+            report.failures[account.name] = exc
+            if log_errors:
+                log.error("%s: %s", account.name, exc)
         except FollowupError:
             raise
         finally:

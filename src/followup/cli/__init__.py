@@ -61,14 +61,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def setup_logging(verbosity: int) -> None:
-    """Log to stderr; without timestamps under journald (it adds its own)."""
-    import os
+    """Log to stderr; without timestamps under journald (it adds its own). See :mod:`followup.logs`."""
+    from followup.logs import setup_logging as setup
 
-    level = logging.WARNING if verbosity <= 0 else logging.INFO if verbosity == 1 else logging.DEBUG
-    fmt = "%(levelname)s %(name)s: %(message)s"
-    if not os.environ.get("JOURNAL_STREAM"):
-        fmt = "%(asctime)s " + fmt
-    logging.basicConfig(level=level, format=fmt, stream=sys.stderr, force=True)
+    setup(verbosity)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -82,6 +78,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except FollowupError as exc:
+        if args.verbose:
+            import traceback
+
+            traceback.print_exc()
         print(f"followup: {exc}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:

@@ -1,11 +1,11 @@
-"""``followup status``: a table of applications with their stage and last contact."""
+"""``followup status``: a table of applications with their stage, last contact and next draft."""
 
 from __future__ import annotations
 
 import argparse
 import json
 
-from followup.cli.common import load, open_store
+from followup.cli.common import load, open_store, utc_now
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -19,7 +19,7 @@ def run(args: argparse.Namespace) -> int:
     config = load(args)
     store = open_store(config)
     try:
-        data = rows_for(store)
+        data = rows_for(store, config=config, now=utc_now())
         if args.application:
             data = [r for r in data if r["id"] == args.application]
             if not data:
@@ -34,13 +34,49 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def rows_for(store) -> list[dict]:
-    """Every application with its events, as plain data."""
-    return [{
-        "id": r["id"], "account": r["account"], "company": r["company"], "role": r["role"],
-        "stage": r["stage"], "contact": r["contact_email"], "updated": r["updated_at"],
-        "events": [{"at": e["at"], "stage": e["stage"], "cause": e["cause"]} for e in store.events(r["id"])],
-    } for r in store.applications()]
+def rows_for(store, *, config=None, now=None) -> list[dict]:
+    """Every application with its events, as plain data; with ``config`` and ``now`` also its
+    next draft (``{"kind", "due"}`` or None) as the schedule decides it at ``now``."""
+    upcoming = next_drafts(store, config, now) if config is not None and now is not None else {}
+    rows = []
+    for r in store.applications():
+        row = {
+            "id": r["id"], "account": r["account"], "company": r["company"], "role": r["role"],
+            "stage": r["stage"], "contact": r["contact_email"], "updated": r["updated_at"],
+            "events": [{"at": e["at"], "stage": e["stage"], "cause": e["cause"]} for e in store.events(r["id"])],
+        }
+        if config is not None and now is not None:
+            row["next_draft"] = upcoming.get(r["id"])
+        rows.append(row)
+    return rows
+
+
+def next_drafts(store, config, now) -> dict[str, dict]:
+    """For each application, the next draft the schedule wants and not placed yet: {"kind", "due", "to"}.
+
+    Built like the engine does it (:func:`followup.engine.load_history` and
+    :func:`followup.core.policy.decide`), without touching any mailbox. A draft already due is
+    placed by the next cycle.
+    """
+    from followup.core.policy import decide
+    from followup.engine import load_history, policy_settings, user_address_for
+
+    settings = policy_settings(config)
+    users = config.user_addresses()
+    out: dict[str, dict] = {}
+    for row in store.applications():
+        try:
+            user = user_address_for(config, row["account"]).email
+        except Exception:  # noqa: BLE001 - an account removed from the config: its own address only
+            user = None
+        history = load_history(store, row, users | ({user} if user else set()))
+        decision = decide(history, now, settings)
+        waiting = sorted((i for i in decision.drafts if store.draft(i.key) is None), key=lambda i: i.due)
+        if waiting:
+            intent = waiting[0]
+            out[row["id"]] = {"kind": intent.kind.value, "due": intent.due.astimezone(config.tz).isoformat(),
+                              "to": intent.to.email if intent.to else None}
+    return out
 
 
 def print_table(data: list[dict], *, show_events: bool = False) -> None:
@@ -52,12 +88,16 @@ def print_table(data: list[dict], *, show_events: bool = False) -> None:
         console.print("No applications yet.")
         return
     table = Table(title=f"{len(data)} application(s)")
-    for column in ("id", "company", "role", "stage", "contact", "last change"):
+    with_next = any("next_draft" in row for row in data)
+    for column in ("id", "company", "role", "stage", "contact", "last change") + (("next draft",) if with_next else ()):
         table.add_column(column)
     for row in data:
         last = row["events"][-1]["at"][:16].replace("T", " ") if row["events"] else ""
-        table.add_row(row["id"], row["company"] or "?", row["role"] or "?", row["stage"],
-                      row["contact"] or "-", last)
+        cells = [row["id"], row["company"] or "?", row["role"] or "?", row["stage"], row["contact"] or "-", last]
+        if with_next:
+            upcoming = row.get("next_draft")
+            cells.append(f"{upcoming['kind']} {upcoming['due'][:16].replace('T', ' ')}" if upcoming else "-")
+        table.add_row(*cells)
     console.print(table)
     if show_events:
         for row in data:

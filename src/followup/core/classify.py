@@ -14,7 +14,8 @@ The decision table, first matching row wins (``DECISION_TABLE`` below spells it 
 ====  ============================================================  ======================
  1    sent by the mailbox owner; delivery report / bounce            other
  2    auto-reply header or "Automatic reply" subject + absence text  out_of_office
- 3    List-Id / Precedence: bulk|list and no recruiting sender       other
+ 3    List-Id / Precedence: bulk|list and no recruiting sender;      other
+      no job word anywhere in subject or body
  4    calendar METHOD:CANCEL about an interview                      interview_cancelled
  5    calendar METHOD:REQUEST about an interview                     interview_scheduled
  6    "we need to cancel our interview" (no new time given)          interview_cancelled
@@ -28,17 +29,27 @@ The decision table, first matching row wins (``DECISION_TABLE`` below spells it 
 13    anything else (alerts, cold outreach, newsletters, spam)       other
 ====  ============================================================  ======================
 
-Cold recruiter outreach and job alerts veto rows 8–10 unless the message refers to the user's
-own application or interview; non-job context (loans, prizes, marketing) vetoes rows 6–12.
+Cold recruiter outreach and job alerts veto rows 8–12 unless the message refers to the user's
+own application or interview; non-job context (loans, prizes, marketing) vetoes rows 4–12. An
+offer is never turned into an invitation by a "happy to set up a call" line. A phrase inside
+quotation marks is reported speech (a newsletter quoting a rejection), not a decision. Mail with
+List-Unsubscribe from a sender that does not recruit loses 0.25 confidence: it lands below the
+threshold, in the digest's "please confirm" list, rather than producing a draft.
+
+Confidence: each phrase group carries a weight (0.8–0.95, the more specific the higher); a
+recruiting sender (ATS, hiring mailbox) adds a little, a second agreeing phrase adds a little,
+a missing element (a confirmation without a readable time, a status update without a date)
+puts the result below :data:`DEFAULT_CONFIDENCE_THRESHOLD`.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from datetime import timezone
 
 from followup.core.model import Classification, Label, Message
-from followup.core.quoting import Reading, new_words, read_parts, strip_quoted
+from followup.core.quoting import Reading, new_words, read_parts
 from followup.core.senders import (
     ats_name,
     is_hiring_mailbox,
@@ -85,7 +96,8 @@ _I = re.IGNORECASE
 
 
 def _rx(*parts: str) -> re.Pattern[str]:
-    return re.compile("|".join(f"(?:{p})" for p in parts), _I)
+    # MULTILINE: "^Confirmed:" style cues hold for the subject and for any line of the body.
+    return re.compile("|".join(f"(?:{p})" for p in parts), _I | re.MULTILINE)
 
 
 # --- vocabulary --------------------------------------------------------------------------------
@@ -98,14 +110,17 @@ _INTERVIEW_NOUN = (
 )
 _STRONG_INTERVIEW = re.compile(
     r"\b(interview\w*|phone\s+screen\w*|screening\s+call|tech(nical)?\s+screen|recruiter\s+(call|screen)|on-?site\s+(interview|loop|visit)|"
-    r"final\s+round|hiring\s+manager|coding\s+(interview|exercise|session)|panel\s+interview|superday)\b",
+    r"final\s+round|hiring\s+manager|coding\s+(interview|exercise|session)|panel\s+interview|superday|"
+    r"technical\s+(conversation|discussion|call|chat|round)|portfolio\s+review)\b",
     _I,
 )
 # Words without which no message is about the user's own application ("job", "career" and
 # "opportunity" alone are too common in marketing to count).
 _JOB_WORDS = re.compile(
     r"\b(applications?|applied|applying|candidacy|candidates?|positions?|roles?|opening|vacancy|"
-    r"recruit\w*|hiring|talent\s+acquisition|interview\w*|r[ée]sum[ée]|cv|requisition|offer\s+letter)\b",
+    r"recruit\w*|hiring|talent\s+acquisition|interview\w*|r[ée]sum[ée]|cv|requisition|offer\s+letter|job\s+offer|"
+    r"offer\s+of\s+employment|internships?|graduate\s+(?:scheme|program(?:me)?)|assessment\s+cent(?:re|er)|"
+    r"take-?home|(?:next|final|second|third)\s+(?:stage|round)|phone\s+screen|tech(?:nical)?\s+screen|on-?site)\b",
     _I,
 )
 _OWN_APPLICATION = re.compile(
@@ -128,6 +143,12 @@ _COLD_OUTREACH = _rx(
     r"\brecommended\s+jobs?\b",
     r"\bbased\s+on\s+your\s+(profile|search|preferences|job\s+search)",
     r"\bstaffing\s+(firm|agency|and\s+placement)",
+    r"\byour\s+(background|experience|profile|skill\s*set|skills)\s+(matches|fits|aligns|would\s+be\s+a\s+(great|good|strong)\s+(fit|match)|"
+    r"looks\s+like\s+a\s+(great|good|strong)\s+(fit|match))",
+    r"\bwe\s+(have|currently\s+have)\s+an?\s+(opening|position|role|opportunity)\s+(for|that|which)",
+    r"\breaching\s+out\s+(because|about|regarding|to\s+see\s+if|with)\s+(an?\s+)?(exciting\s+)?(role|position|opportunity|opening)",
+    r"\bwould\s+you\s+be\s+(open|interested)\s+(to|in)\s+(exploring|hearing|learning|a\s+(quick\s+)?(chat|call|conversation))",
+    r"\bi\s+am\s+a\s+(technical\s+)?recruiter\s+(at|with|for)\b",
 )
 _NON_JOB = _rx(
     r"\b(loan|mortgage|refinanc\w*|credit\s+(card|score|report)|debt|lottery|sweepstake|jackpot|casino|prize|"
@@ -141,11 +162,12 @@ _NON_JOB = _rx(
 # A condition in front of a phrase turns a statement into a possibility.
 _CONDITIONAL_BEFORE = re.compile(
     r"\b(if|unless|should\s+(we|you|your|the|there|it|this)|in\s+the\s+event|whether|in\s+case|once|when|whenever|"
-    r"may|might|could|not\s+all|not\s+every|otherwise|even\s+though\s+we\s+may|candidates\s+who|those\s+who|anyone\s+who|"
+    r"may|might|not\s+all|not\s+every|otherwise|even\s+though\s+we\s+may|candidates\s+who|those\s+who|anyone\s+who|"
     r"applicants\s+who|what\s+happens|be\s+notified|we\s+will\s+let\s+you\s+know|you\s+(?:would|will)\s+receive|would\s+be)\b",
     _I,
 )
 _FUTURE_PROMISE = re.compile(r"\b(will|'ll|would|shall|may|might|can)\b", _I)
+_IF_QUESTIONS = re.compile(r"\bif\s+(?:you\s+have|there\s+are)\s+(?:any\s+)?(?:other\s+|further\s+)?(?:questions|concerns)", _I)
 _CONDITIONAL_AFTER = re.compile(
     r"\b(if|should|once|when|in\s+case|in\s+the\s+event)\s+(your|you|we|there|the|a|it|our)\b|\bas\s+soon\s+as\b|"
     r"\bif\s+(selected|shortlisted|qualified|successful|appropriate|interested|there\s+is)",
@@ -174,11 +196,11 @@ _CUES: dict[str, tuple[str, ...]] = {
     "not a match": ("match", "fit", "qualified", "offer", "convinced", "align", "select"),
     "regret to inform (about the application)": ("regret", "sorry", "unfortunate"),
     "cancellation": ("cancel", "called off"),
-    "interview confirmed": ("confirm", "schedul", "booked", "set", "see you", "speak", "talk", "chat", "looking forward", "down for", "invitation", "new event", "accepted", "moved", "locked", "details"),
+    "interview confirmed": ("confirm", "schedul", "booked", "set", "see you", "speak", "talk", "chat", "looking forward", "down for", "invitation", "new event", "accepted", "moved", "locked", "details", "let", "remind", " is ", "move", "push", "shift"),
     "invites to interview": ("invit", "schedul", "set up", "arrange", "book", "organi", "find a time", "next step", "have you"),
-    "booking link": ("link", "calendar", "page", "button", "schedul", "book", "slot", "calendly", "goodtime", "modernloop", "cal.com", "savvycal", "youcanbook", "time"),
+    "booking link": ("link", "calendar", "page", "button", "schedul", "book", "slot", "calendly", "goodtime", "modernloop", "cal.com", "savvycal", "youcanbook", "time", "click"),
     "offer": ("offer", "congratulations"),
-    "next round": ("round", "stage", "step", "phase", "forward with your", "selected", "shortlisted", "advanced", "progress", "passed", "moved forward", "continue with your", "proceed with your"),
+    "next round": ("round", "stage", "step", "phase", "congratulations", "forward with your", "selected", "shortlisted", "advanced", "progress", "passed", "moved forward", "continue with your", "proceed with your"),
     "reference request": ("referen", "referee"),
     "assessment invitation": ("assessment", "test", "challenge", "exercise", "assignment", "case study", "questionnaire", "hackerrank", "codility", "codesignal", "testgorilla", "coderpad", "pymetrics", "hirevue", "take-home", "take home"),
     "application received": ("receiv", "submitted", "sent", "delivered", "completed", "confirm", "receipt", "applied", "applying", "application"),
@@ -202,7 +224,9 @@ REJECTION_RULES: tuple[_Rule, ...] = (
           _MOVE + r"\s+(?:forward\s+|ahead\s+)?with\s+(?:the\s+)?(?:others|candidates|applicants)\s+(?:whose|who|that)\b",
           r"\b(?:selected|chosen|hired|identified|offered\s+the\s+(?:position|role)\s+to)\s+(?:another|a\s+different|other)\s+(?:\w+\s+)?(?:candidate|applicant|person|individual)s?\b",
           r"\b(?:going|go|gone|move|moving)\s+in\s+a\s+(?:different\s+)?direction\s+that\s+better",
-          r"\bending\s+consideration\s+of"),
+          r"\bending\s+consideration\s+of",
+          r"\b(?:go|going|gone|went|move|moving|moved)\s+in\s+(?:a\s+)?(?:different|another|other)\s+direction",
+          r"\b(?:another|other|a\s+different)\s+(?:candidate|applicant)s?\s+(?:was|were|is|are|would\s+be)\s+(?:a\s+)?(?:stronger|better|closer|more\s+suitable|more\s+aligned)"),
     _rule("not moving forward with you", 0.95,
           r"(?:\bnot|n't|\bunable\s+to|\bno\s+longer)\s+(?:be\s+)?(?:able\s+to\s+)?" + _MOVE + r"\s+(?:forward\s+|ahead\s+|further\s+)?(?:with\s+)?(?:your|you)\b(?!\s+(?:know|updated|posted|informed))",
           r"\b(?:decided|chosen|opted|elected|made\s+the\s+(?:difficult\s+)?decision|determined)\s+(?:not\s+to|to\s+not)\s+(?:move\s+(?:forward|ahead)|proceed|progress|pursue|continue|advance|take|invite|hire|offer|extend)",
@@ -240,7 +264,7 @@ REJECTION_RULES: tuple[_Rule, ...] = (
           r"\b(?:extended|accepted)\s+an?\s+offer\s+(?:to|from)\s+(?:another|a\s+different|other)\s+candidate"),
     _rule("not a match", 0.85,
           r"\b(?:you\s+are|you're|we\s+are|we're|aren't|are\s+not|were\s+not|is\s+not)\s+not?\s*(?:a|the)?\s*(?:right\s+|strong\s+|good\s+|close\s+)?(?:match|fit)\s+(?:for\s+(?:this|the)|at\s+this\s+time)",
-          r"\bwe\s+aren't\s+a\s+match",
+          r"\b(?:we|you|it|this)\s+(?:are|is)\s+not\s+a\s+(?:good\s+|strong\s+|right\s+)?(?:match|fit)\b",
           r"\bnot\s+(?:a|the)\s+(?:right\s+|good\s+|strong\s+)?(?:match|fit)\s+(?:at\s+this\s+time|for\s+(?:this|the)\s+(?:position|role|opening))",
           r"\bnot\s+the\s+most\s+qualified",
           r"\bfelt\s+that\s+you\s+were\s+not\s+a\s+match",
@@ -252,7 +276,7 @@ REJECTION_RULES: tuple[_Rule, ...] = (
           r"\bnot\s+the\s+(?:strongest|best|right)\s+(?:match|fit)\b",
           r"\bnot\s+feel\s+(?:that\s+)?(?:it\s+is|you\s+are|your\s+\w+\s+(?:is|are))\s+a\s+(?:good\s+|strong\s+|close\s+)?(?:match|fit)",
           r"\b(?:do|does)\s+not\s+(?:align|match)\s+(?:with\s+)?(?:our|the)\s+(?:specific\s+|current\s+)?(?:needs|requirements)",
-          r"\b(?:unable|not\s+able)\s+to\s+offer\s+you\s+(?:further\s+consideration|employment|a\s+position|any\s+position|the\s+(?:position|role))",
+          r"\b(?:unable|not\s+able)\s+to\s+offer\s+you\s+(?:further\s+consideration|employment|an?\s+(?:position|role|job|offer|place)|any\s+position|the\s+(?:position|role|job))",
           r"\bdid\s+not\s+select\s+(?:you|it|your)\b"),
     _rule("regret to inform (about the application)", 0.85,
           r"\b(?:regret|sorry|unfortunate\s+news)\s+to\s+(?:inform|let\s+you\s+know|tell|advise|share|say)\b[^.]{0,160}\b(?:not|unable|other\s+candidates|unsuccessful|won't|filled|closed)\b",
@@ -262,7 +286,7 @@ REJECTION_RULES: tuple[_Rule, ...] = (
 CANCEL_RULES: tuple[_Rule, ...] = (
     _rule("cancellation", 0.9,
           r"\b(?:need|have|had|must|'ll\s+have|forced)\s+to\s+cancel\s+(?:our|the|your|this|tomorrow's|today's|(?:mon|tues|wednes|thurs|fri)day's)\s+(?:\w+\s+){0,3}?" + _INTERVIEW_NOUN,
-          r"\b(?:your|our|the)\s+(?:\w+\s+){0,3}?" + _INTERVIEW_NOUN + r"\s+(?:\([^)]*\)\s+)?(?:on\s+[^.]{0,40}\s+)?(?:has\s+been|is|was|have\s+been)\s+(?:cancell?ed|called\s+off)",
+          r"\b" + _INTERVIEW_NOUN + r"\s+(?:\([^)]*\)\s+)?(?:on\s+[^.]{0,40}\s+)?(?:has\s+been|is|was|have\s+been)\s+(?:cancell?ed|called\s+off)",
           r"\b(?:we\s+are|we're|i\s+am|i'm)\s+cancell?ing\s+(?:our|the|your)\s+(?:\w+\s+){0,3}?" + _INTERVIEW_NOUN,
           r"^\s*(?:cancell?ed(?:\s+event)?|event\s+cancell?ed|cancellation|canceled\s+invitation)\s*:",
           r"\b(?:interview|event|meeting|invitation)\s+(?:has\s+been\s+)?cancell?ed\s*:"),
@@ -271,8 +295,9 @@ RESCHEDULE = re.compile(r"\b(re-?schedul\w*|moved?\s+(?:it\s+)?to|new\s+time|pus
 
 SCHEDULED_RULES: tuple[_Rule, ...] = (
     _rule("interview confirmed", 0.9,
-          r"\b(?:your|the|our)\s+(?:\w+\s+){0,3}?" + _INTERVIEW_NOUN + r"\s+(?:with\s+[^.]{1,60}?\s+)?(?:is|has\s+been|was|are|have\s+been)\s+(?:now\s+|officially\s+)?(?:confirmed|scheduled|booked|set|re-?scheduled|moved|locked\s+in)",
-          r"\b(?:confirm|confirming|confirmation\s+of|to\s+confirm)\s+(?:your|the|our)\s+(?:\w+\s+){0,3}?" + _INTERVIEW_NOUN,
+          r"\b" + _INTERVIEW_NOUN + r"\s+(?:(?:with|for)\s+[^.]{1,60}?\s+)?(?:is|has\s+been|was|are|have\s+been)\s+(?:now\s+|officially\s+)?(?:confirmed|scheduled|booked|set|re-?scheduled|moved|locked\s+in)",
+          r"\blet\s+us\s+(?:lock\s+in|go\s+with|book|confirm|plan\s+on|pencil\s+in)\b",
+          r"\b(?:confirm|confirms|confirming|confirmation\s+of|to\s+confirm)\s+(?:your|the|our)\s+(?:\w+\s+){0,3}?" + _INTERVIEW_NOUN,
           r"\b(?:you(?:'re|\s+are)|you\s+have\s+been|you've\s+been)\s+(?:now\s+|all\s+)?(?:scheduled|booked|confirmed|set)\s+(?:for|to|in)\b",
           r"\b" + _INTERVIEW_NOUN + r"\s+(?:confirmation|confirmed|scheduled|details)\b",
           r"^\s*(?:confirmed|invitation|updated\s+invitation|new\s+event|scheduled|booked)\s*:",
@@ -280,24 +305,30 @@ SCHEDULED_RULES: tuple[_Rule, ...] = (
           r"\blooking\s+forward\s+to\s+(?:speaking|meeting|talking|chatting)\s+with\s+you\s+(?:on|at|tomorrow|next)",
           r"\bhave\s+(?:you\s+)?(?:down|booked|scheduled)\s+for\b",
           r"\b(?:has|have)\s+(?:accepted|booked|scheduled)\s+(?:your|the|an?)\s+(?:\w+\s+){0,2}?" + _INTERVIEW_NOUN,
-          r"\bwe\s+(?:are|'re)\s+all\s+set\s+for"),
+          r"\bwe\s+are\s+all\s+set\s+for",
+          r"\b(?:reminder|reminding\s+you)\b[^.]{0,60}\b(?:interview|phone\s+screen|call|meeting)",
+          r"\byour\s+(?:[\w-]+\s+){0,2}?(?:interview|phone\s+screen|call)\s+(?:with\s+[^.]{1,40}?\s+)?is\s+(?:on|at|tomorrow|today|coming\s+up|this)\b",
+          r"\b(?:re-?schedule|move|push|shift)\s+(?:our|the|your)\s+(?:[\w-]+\s+){0,2}?" + _INTERVIEW_NOUN + r"\s+(?:to|until)\s"),
 )
 
 INVITATION_RULES: tuple[_Rule, ...] = (
     _rule("invites to interview", 0.9,
-          r"\b(?:like|love|want|happy|pleased|excited|glad|delighted)\s+to\s+(?:invite|have)\s+you\s+(?:to|for|in)\s+(?:\w+\s+){0,4}?" + _INTERVIEW_NOUN,
+          r"\b(?:like|love|want|happy|pleased|excited|glad|delighted)\s+to\s+(?:invite|have)\s+you\s+(?:to|for|in)\s+(?:\w+\s+){0,4}?(?!final\s+round)" + _INTERVIEW_NOUN,
+          r"\b(?:like|love|want|happy|pleased|excited|glad)\s+to\s+schedule\s+you\s+(?:for|in)\b",
           r"\binvite\s+you\s+to\s+(?:an?\s+|the\s+|our\s+)?(?:\w+\s+){0,3}?(?:interview|phone\s+screen|conversation|call|chat|on-?site)",
           r"\b(?:invitation|invite)\s+to\s+(?:an?\s+)?(?:\w+\s+){0,2}?interview",
           r"\binterview\s+invitation\b",
-          r"\b(?:like|love|want|happy|pleased|glad|excited)\s+to\s+(?:schedule|set\s+up|arrange|book|organi[sz]e|find\s+a\s+time\s+for)\s+(?:an?\s+|the\s+|your\s+|our\s+|some\s+time\s+for\s+)?(?:\w+\s+){0,3}?" + _INTERVIEW_NOUN,
-          r"\b(?:like|love|want)\s+to\s+(?:schedule|set\s+up|arrange|find)\s+(?:a\s+)?time\s+to\s+(?:speak|talk|chat|meet|connect)",
+          r"\b(?:like|love|want|happy|pleased|glad|excited)\s+to\s+(?:schedule|set\s+up|arrange|book|organi[sz]e|find\s+a\s+time\s+for)\s+(?:an?\s+|the\s+|your\s+|our\s+|some\s+time\s+for\s+)?(?:[\w-]+\s+){0,3}?" + _INTERVIEW_NOUN,
+          r"\b(?:like|love|want)\s+to\s+(?:schedule|set\s+up|arrange|find)\s+(?:a\s+|some\s+)?time\s+to\s+(?:speak|talk|chat|meet|connect)",
           r"\bnext\s+step\s+(?:is|would\s+be|will\s+be)\s+(?:an?|to\s+(?:schedule|set\s+up|have))\s+(?:\w+\s+){0,4}?" + _INTERVIEW_NOUN,
           r"\b(?:schedule|book)\s+(?:your|an?)\s+(?:\w+\s+){0,2}?interview"),
     _rule("asks for availability", 0.85,
-          r"\b(?:let\s+(?:me|us)\s+know|send\s+(?:me|us|over)|share|provide|reply\s+with|tell\s+(?:me|us)|suggest|propose)\s+(?:\w+\s+){0,3}?(?:availability|available\s+(?:times|slots|dates)|times?\s+(?:that\s+)?(?:work|suit)|(?:a\s+)?(?:few|couple|some)\s+(?:times|slots|dates))",
+          r"\b(?:let\s+(?:me|us)\s+know|send\s+(?:me|us|over)|share|provide|reply\s+with|tell\s+(?:me|us)|suggest|propose)\s+(?:\w+\s+){0,3}?(?:availability|available\s+(?:times|slots|dates)|times?\s+(?:that\s+)?(?:work|suit)|(?:a\s+)?(?:few|couple|some)(?:\s+of)?\s+(?:times|slots|dates|options))",
+          r"\b(?:would|will|do|does|can|could)\s+(?:either|any|one)\s+of\s+(?:these|those|them|the\s+following)\s+(?:\w+\s+)?(?:work|suit|be\s+convenient)",
           r"\bwhat\s+(?:does|is)\s+your\s+(?:availability|schedule|calendar)",
           r"\bwhen\s+(?:are\s+you|would\s+you\s+be|might\s+you\s+be)\s+(?:available|free)",
-          r"\b(?:are|would)\s+you\s+(?:be\s+)?(?:available|free)\s+(?:on|for|this|next|to|at|tomorrow|any)",
+          r"\b(?:are|would)\s+you\s+(?:be\s+)?(?:available|free)\s+(?:on|for|this|next|to|at|tomorrow|any|later|early|sometime|between|(?:mon|tues|wednes|thurs|fri)day)",
+          r"\b(?:can|could|would)\s+you\s+(?:do|make|jump\s+on|hop\s+on|fit\s+in)\s+(?:a\s+)?(?:[\w-]+\s+){0,2}?(?:call|chat|interview|zoom|meeting|screen)",
           r"\b(?:do|does|would|will|can)\s+(?:any\s+of\s+)?(?:these|the\s+following|one\s+of\s+these|either|any)\s+(?:\w+\s+){0,2}?(?:times?|slots?|dates?|options?)\s+(?:work|suit)",
           r"\bwhich\s+(?:of\s+)?(?:these|the\s+following)\s+(?:times?|slots?|dates?)",
           r"\b(?:does|would|will|could)\s+(?:mon|tues|wednes|thurs|fri)day\s+(?:\w+\s+){0,4}?work\b"),
@@ -305,6 +336,7 @@ INVITATION_RULES: tuple[_Rule, ...] = (
           r"\b(?:use|click|via|through|with|using|visit)\s+(?:the|this|my|our)\s+(?:\w+\s+){0,2}?(?:link|calendar|calendly|page|button)\s+(?:below\s+|above\s+|here\s+)?to\s+(?:schedule|book|select|choose|pick|grab|reserve|sign\s+up\s+for\s+a\s+(?:time|slot))",
           r"\b(?:schedule|book|pick|select|choose|grab|reserve|find)\s+(?:a|your|an|the)\s+(?:\w+\s+){0,2}?(?:time|slot|time\s+slot|interview\s+time)\s+(?:that\s+works|that\s+suits|which\s+works|below|here|using|via|on\s+my|with\s+(?:me|us))",
           r"\bself-?schedul\w+",
+          r"\bclick\s+(?:here|below|the\s+link|this\s+link)\s+to\s+(?:schedule|book|select|choose|pick|grab|reserve|find\s+a\s+time)",
           r"\bcalendly\.com/|\bgoodtime\.io/|\bmodernloop\.io/|\bcal\.com/|\bsavvycal\.com/|youcanbook\.me/",
           r"\bplease\s+(?:schedule|book)\s+(?:a|your|an|some)\b",
           r"\b(?:schedule|book)\s+(?:a\s+time|your\s+(?:interview|call|slot))\s+(?:here|below|now)"),
@@ -316,13 +348,14 @@ POSITIVE_RULES: tuple[_Rule, ...] = (
           r"\b(?:would\s+like|want|'d\s+like)\s+to\s+(?:offer\s+you\s+(?:the|a|this)\s+(?:position|role|job)|extend\s+(?:you\s+)?an?\s+offer|make\s+you\s+an?\s+offer)",
           r"\b(?:your|the|our|an?)\s+(?:formal\s+|official\s+|written\s+|verbal\s+)?offer\s+(?:letter|of\s+employment|package|details)\b",
           r"\b(?:verbal|formal|written)\s+offer\b",
-          r"\bcongratulations\b[^.]{0,80}\b(?:offer|welcome\s+to\s+the\s+team|next\s+(?:round|stage))"),
+          r"\bcongratulations\b[^.]{0,80}\b(?:offer|welcome\s+to\s+the\s+team)"),
     _rule("next round", 0.85,
           r"\b(?:move|moving|advance|advancing|progress|progressing|invite)\s+(?:you\s+|forward\s+)?(?:forward\s+)?(?:with\s+your\s+(?:application|candidacy)\s+)?(?:to|into|on\s+to|onto)\s+(?:the\s+)?(?:next|final|second|third|onsite|on-site|further)\s+(?:round|stage|step|phase|interview)",
           r"\b(?:you(?:'ve|\s+have)?|your\s+(?:application|candidacy|profile))\s+(?:been\s+|has\s+been\s+|have\s+been\s+)?(?:selected|shortlisted|advanced|moved\s+forward|progressed|passed)\s+(?:to|for|into|on\s+to|through)\s+(?:the\s+)?(?:next|final|second|third|further|an?\s+interview|the\s+interview)",
           r"\b(?:like|love|want|happy|pleased|excited)\s+to\s+(?:move|proceed|move\s+forward|continue|progress)\s+(?:forward\s+)?with\s+your\s+(?:application|candidacy)",
           r"\b(?:pleased|happy|excited|delighted|glad)\s+to\s+(?:let\s+you\s+know|inform\s+you|share|tell\s+you)\s+that\s+(?:you|your\s+(?:application|candidacy))\s+(?:have|has|'ve)?\s*(?:been\s+)?(?:selected|advanced|passed|progressed|moved)",
-          r"\bnext\s+round\s+of\s+interviews\b(?![^.]{0,40}\bif\b)"),
+          r"\bnext\s+round\s+of\s+interviews\b(?![^.]{0,40}\bif\b)",
+          r"\bcongratulations\b[^.]{0,60}\b(?:next|final)\s+(?:round|stage|step)"),
     _rule("reference request", 0.85,
           r"\b(?:provide|send|share|submit|forward|supply)\s+(?:us\s+)?(?:with\s+)?(?:the\s+)?(?:names\s+and\s+contact\s+(?:details|information)\s+(?:of|for)\s+)?(?:two|three|2|3|a\s+few|your|some|a\s+couple\s+of)?\s*(?:professional\s+)?(?:references|referees)",
           r"\breference\s+(?:check|checks|details|contacts)\b[^.]{0,60}\b(?:you|your)\b",
@@ -335,7 +368,7 @@ POSITIVE_RULES: tuple[_Rule, ...] = (
 )
 
 TIMELINE_STATUS = _rx(
-    r"\b(?:still|currently)\s+(?:in\s+the\s+(?:middle|process)\s+of\s+)?(?:interviewing|reviewing|evaluating|assessing|considering|finali[sz]ing|working\s+through|meeting\s+with|speaking\s+with|deliberating|gathering\s+feedback)",
+    r"\b(?:still|currently)\s+(?:in\s+the\s+(?:middle|process)\s+of\s+)?(?:interviewing|reviewing|evaluating|assessing|considering|finali[sz]ing|working\s+through|meeting\s+with|speaking\s+with|deliberating|deciding|gathering\s+feedback|collecting\s+feedback)",
     r"\b(?:process|decision|timeline|review)\s+(?:is|has\s+been)\s+(?:taking|delayed|pushed|extended)",
     r"\btaking\s+(?:a\s+bit\s+|a\s+little\s+|slightly\s+)?longer\s+than\s+(?:expected|anticipated|planned|we\s+hoped)",
     r"\bhaven'?t\s+forgotten\s+(?:about\s+)?you",
@@ -345,7 +378,8 @@ TIMELINE_STATUS = _rx(
     r"\bthank\s+you\s+for\s+your\s+patience",
 )
 TIMELINE_PROMISE = _rx(
-    r"\b(?:expect|hope|plan|aim|intend)\s+to\s+(?:have|make|reach|share|finali[sz]e|communicate|come\s+to|be\s+able\s+to\s+share)\s+(?:a|an|our|the)\s+(?:final\s+)?(?:decision|update|answer|news)",
+    r"\b(?:expect|hope|plan|aim|intend)\s+to\s+(?:have|make|reach|share|finali[sz]e|communicate|come\s+to|be\s+able\s+to\s+share)\s+(?:a\s+|an\s+|our\s+|the\s+|some\s+|more\s+)?(?:final\s+)?(?:decision|update|answer|news|feedback)",
+    r"\b(?:will|should|shall)\b[^.?!\n]{0,80}?\band\s+(?:get\s+back\s+to\s+you|be\s+in\s+touch|let\s+you\s+know|follow\s+up|circle\s+back)",
     r"\b(?:will|'ll|should|shall)\s+(?:be\s+able\s+to\s+)?(?:get\s+back\s+to\s+you|be\s+in\s+touch|let\s+you\s+know|update\s+you|follow\s+up|reach\s+out|circle\s+back|have\s+(?:an\s+update|a\s+decision|news|more\s+information|an\s+answer|feedback)|share\s+(?:an\s+update|feedback|our\s+decision|next\s+steps)|make\s+(?:a|our)\s+(?:final\s+)?decision|come\s+back\s+to\s+you|contact\s+you)",
     r"\byou\s+(?:should|will|can\s+expect\s+to|can\s+expect)\s+(?:to\s+)?(?:hear|receive)\s+(?:back\s+|an\s+update\s+|a\s+decision\s+|from\s+us\s+)*",
     r"\bdecision\s+(?:by|within|before|in\s+the\s+next|early|around|toward)",
@@ -355,8 +389,9 @@ TIMELINE_PROMISE = _rx(
 ACK_RULES: tuple[_Rule, ...] = (
     _rule("application received", 0.9,
           r"\b(?:we(?:'ve|\s+have)?|i(?:'ve|\s+have)?)\s+(?:successfully\s+|now\s+)?received\s+(?:your|the)\s+(?:\w+\s+){0,2}?(?:application|r[ée]sum[ée]|cv|submission|candidacy|profile|information|details)",
-          r"\b(?:your|the)\s+(?:\w+\s+){0,2}?(?:application|submission|r[ée]sum[ée]|cv|candidacy)\s+(?:\([^)]*\)\s+)?(?:for\s+[^.]{1,80}?\s+)?(?:has|have|was|is)\s+(?:been\s+)?(?:successfully\s+)?(?:received|submitted|sent|delivered|completed|forwarded)",
+          r"\b(?:application|submission|r[ée]sum[ée]|cv|candidacy)\s+(?:\([^)]*\)\s+)?(?:for\s+[^.]{1,80}?\s+)?(?:has|have|was|is)\s+(?:been\s+)?(?:successfully\s+)?(?:received|submitted|sent|delivered|completed|forwarded)",
           r"\bapplication\s+(?:was|has\s+been)\s+sent\s+to\b",
+          r"\b(?:items|documents|application|r[ée]sum[ée])\s+(?:were|was|have\s+been)\s+sent\s+to\b",
           r"\bthis\s+(?:e-?mail|message|note)\s+(?:is\s+to\s+)?confirms?\s+(?:that\s+)?(?:we(?:'ve|\s+have)\s+)?(?:received|receipt\s+of)",
           r"\b(?:confirm|confirming|acknowledge|acknowledging)\s+(?:the\s+)?(?:that\s+)?(?:we\s+have\s+)?(?:receipt\s+of|received)\s+your",
           r"\byou(?:'ve|\s+have)\s+successfully\s+(?:applied|submitted|completed\s+(?:the|your)\s+(?:online\s+)?(?:application|submission))",
@@ -410,15 +445,6 @@ class _Hit:
     text: str
 
 
-@dataclass(slots=True)
-class _Reading:
-    """What the rules saw in one message (kept together so the decision reads as a table)."""
-
-    subject: str
-    body: str
-    evidence: list[str] = field(default_factory=list)
-
-
 def _sentence_bounds(text: str, start: int, end: int) -> tuple[int, int]:
     lo = max(text.rfind(".", 0, start), text.rfind("\n", 0, start), text.rfind("!", 0, start), text.rfind("?", 0, start))
     found = _SENTENCE_END.search(text, end)
@@ -446,8 +472,12 @@ def _find(rules: tuple[_Rule, ...], text: str, *, strict_conditions: bool, condi
             before = text[lo : m.start()]
             if _CONDITIONAL_BEFORE.search(before):
                 continue
+            if before.count('"') % 2 == 1:
+                continue  # reported speech: a newsletter quoting "we've decided to move forward…"
             if strict_conditions:
                 after = text[m.end() : hi]
+                if _IF_QUESTIONS.search(after):
+                    continue  # "happy to set up a call if you have questions" offers help, not an interview
                 if _CONDITIONAL_AFTER.search(after) and _FUTURE_PROMISE.search(text[lo : m.end()]):
                     continue
             hits.append(_Hit(rule.name, rule.weight, " ".join(m.group(0).split())))
@@ -528,10 +558,7 @@ def classify(message: Message, *, user_addresses: frozenset[str] = frozenset()) 
     Never raises. The rows of the decision table in the module docstring are tried in order.
     """
     sender = message.sender
-    subject = message.subject or ""
-    body = reading(message).words[:_MAX_CHARS]
-    subject = subject.translate(_TYPOGRAPHY)
-    sender_note = _sender_evidence(message)
+    subject = plain(message.subject or "")
 
     # 1. The user's own mail and delivery reports are never news about an application.
     if sender is not None and sender.email in user_addresses:
@@ -541,21 +568,35 @@ def classify(message: Message, *, user_addresses: frozenset[str] = frozenset()) 
 
     # 2. Out of office: an auto-reply that says the person is away.
     auto = _is_auto_reply(message)
-    ooo_body = OOO_BODY.search(body[:1500]) or OOO_BODY.search(subject)
-    if auto and ooo_body:
-        return Classification(Label.OUT_OF_OFFICE, 0.95, (auto, f'phrase "{ooo_body.group(0)}"'))
-    if ooo_body and not auto and len(body) < 700 and re.search(r"\b(until|return|back)\b", body, _I) \
-            and message.header("auto-submitted").lower().startswith("auto"):
-        return Classification(Label.OUT_OF_OFFICE, 0.75, (f'phrase "{ooo_body.group(0)}"', "automatic message"))
+    automatic = message.header("auto-submitted").lower().startswith("auto")
+    if auto or automatic:
+        body = reading(message).words[:_MAX_CHARS]
+        ooo_body = OOO_BODY.search(body[:1500]) or OOO_BODY.search(subject)
+        if auto and ooo_body:
+            return Classification(Label.OUT_OF_OFFICE, 0.95, (auto, f'phrase "{ooo_body.group(0)}"'))
+        if ooo_body and len(body) < 700 and re.search(r"\b(until|return|back)\b", body, _I):
+            return Classification(Label.OUT_OF_OFFICE, 0.75, (f'phrase "{ooo_body.group(0)}"', "automatic message"))
 
-    # 3. Mailing lists and bulk mail from senders that do not recruit.
+    # 3. Mailing lists and bulk mail from senders that do not recruit (decided on headers alone,
+    # before the body is read at all).
     bulk = _bulk_header(message)
     recruiting = is_recruiting_sender(sender) or bool(job_board_name(sender))
     if bulk and not recruiting:
         return Classification(Label.OTHER, 0.9, (bulk,))
 
+    # No job word anywhere, quoted history included: nothing below could match (a cheap scan of
+    # the raw text spares reading the body of most non-job mail).
+    if not (recruiting or message.calendar):
+        raw = (message.text or "")[:_READ_CHARS]
+        if not (_JOB_WORDS.search(subject) or _STRONG_INTERVIEW.search(subject)
+                or _JOB_WORDS.search(raw) or _STRONG_INTERVIEW.search(raw)):
+            return Classification(Label.OTHER, 0.85, ("no job-application vocabulary",))
+
+    body = reading(message).words[:_MAX_CHARS]
+    sender_note = _sender_evidence(message)
+
     text = f"{subject}\n{body}"
-    job_context = bool(recruiting or _JOB_WORDS.search(text))
+    job_context = bool(recruiting or _JOB_WORDS.search(text) or _STRONG_INTERVIEW.search(text))
     non_job = _NON_JOB.search(text)
     evidence_tail = tuple(e for e in (sender_note,) if e)
 
@@ -585,12 +626,17 @@ def classify(message: Message, *, user_addresses: frozenset[str] = frozenset()) 
     own = _OWN_APPLICATION.search(text)
     unsolicited = bool(cold) and not own
     bonus = 0.04 if recruiting else 0.0
+    if message.header("list-unsubscribe") and not recruiting:
+        # Marketing-style mail from a sender that does not recruit: whatever it says, ask the
+        # user before acting on it.
+        bonus = -0.25
+        evidence_tail += ("header List-Unsubscribe from a non-recruiting sender",)
 
     # 6. Cancellation (a cancellation that names a new time is a reschedule: row 8).
     cancel_hit = _best(_find(CANCEL_RULES, text, strict_conditions=False))
     times = None
     if cancel_hit and _STRONG_INTERVIEW.search(text):
-        times = find_datetimes(body[:4000], ref=_ref(message), tz=_UTC) if message.date else []
+        times = find_datetimes(body, ref=message.date, tz=timezone.utc) if message.date else []
         if not (RESCHEDULE.search(body) and times):
             return Classification(Label.INTERVIEW_CANCELLED, _clamp(cancel_hit.weight + bonus), (_quote(cancel_hit),) + evidence_tail)
 
@@ -606,7 +652,7 @@ def classify(message: Message, *, user_addresses: frozenset[str] = frozenset()) 
     scheduled = _best(_find(SCHEDULED_RULES, text, strict_conditions=True))
     if scheduled and (_STRONG_INTERVIEW.search(text) or recruiting or scheduler_name(sender)) and not unsolicited:
         if times is None:
-            times = find_datetimes(text[:4000], ref=_ref(message), tz=_UTC) if message.date else []
+            times = find_datetimes(text, ref=message.date, tz=timezone.utc) if message.date else []
         if times:
             return Classification(Label.INTERVIEW_SCHEDULED, _clamp(scheduled.weight + bonus),
                                   (_quote(scheduled), f'time "{times[0].text.strip()[:60]}"') + evidence_tail)
@@ -615,10 +661,14 @@ def classify(message: Message, *, user_addresses: frozenset[str] = frozenset()) 
     invitation = _find(INVITATION_RULES, text, strict_conditions=True)
     interview_word = _STRONG_INTERVIEW.search(text)
     positive = _find(POSITIVE_RULES, text, strict_conditions=True)
-    if invitation and not unsolicited and (interview_word or own or positive):
+    offer = any(h.rule == "offer" for h in positive)
+    # Good news becomes an invitation only when it itself asks to schedule (availability, a
+    # booking link); "we'd like to invite you to the next round" alone is good news.
+    asks = [h for h in invitation if h.rule != "invites to interview"]
+    if invitation and not unsolicited and not offer and (asks or not positive):
         best = _best(invitation)
         assert best is not None
-        confidence = best.weight + bonus + (0.0 if interview_word else -0.15)
+        confidence = best.weight + bonus + (0.0 if interview_word or own or positive else -0.1)
         ev = tuple(_quote(h) for h in invitation[:3])
         if positive:
             ev += (f"good news that asks to schedule ({_quote(_best(positive))})",)  # type: ignore[arg-type]
@@ -658,10 +708,49 @@ def classify(message: Message, *, user_addresses: frozenset[str] = frozenset()) 
     return Classification(Label.OTHER, 0.7 if cold else 0.6, tuple(reasons) + evidence_tail)
 
 
+def plain(text: str) -> str:
+    """Given text, return it with typographic quotes made plain and contractions spelled out
+    ("we’ve" → "we have", "won't" → "will not"), so one phrase pattern covers both spellings."""
+    text = text.translate(_TYPOGRAPHY)
+    if "'" not in text:
+        return text
+    # Only the apostrophes are visited (a scan for a literal is fast; a scan for words is not).
+    out: list[str] = []
+    last = 0
+    for m in _APOSTROPHE.finditer(text):
+        start, suffix = m.start(), m.group(1).lower()
+        word_start = start
+        while word_start > 0 and text[word_start - 1].isalpha():
+            word_start -= 1
+        word = text[word_start : m.end()].lower()
+        if word in _WHOLE_WORDS:
+            replacement = _WHOLE_WORDS[word]
+            if text[word_start].isupper():
+                replacement = replacement[0].upper() + replacement[1:]
+            out.append(text[last:word_start])
+            out.append(replacement)
+        elif suffix == "t" and start > word_start and text[start - 1] in "nN":
+            out.append(text[last : start - 1])
+            out.append(" not")
+        elif suffix in _SUFFIXES and start > word_start:
+            out.append(text[last:start])
+            out.append(_SUFFIXES[suffix])
+        else:
+            continue
+        last = m.end()
+    out.append(text[last:])
+    return "".join(out)
+
+
+_APOSTROPHE = re.compile(r"'(t|re|ve|ll|d|m|s)\b", _I)
+_WHOLE_WORDS = {"won't": "will not", "can't": "cannot", "shan't": "shall not", "let's": "let us", "i'm": "I am"}
+_SUFFIXES = {"re": " are", "ve": " have", "ll": " will", "d": " would"}
+
+
 def reading(message: Message) -> Reading:
     """Given a message, return its body cut into parts (see :func:`followup.core.quoting.read_parts`),
-    typographic quotes made plain and only the first few thousand characters read."""
-    return read_parts((message.text or "")[:_READ_CHARS].translate(_TYPOGRAPHY))
+    in plain spelling (:func:`plain`), only the first few thousand characters read."""
+    return read_parts(plain((message.text or "")[:_READ_CHARS]))
 
 
 def _timeline_promise(body: str) -> str | None:
@@ -679,24 +768,18 @@ def _timeline_promise(body: str) -> str | None:
     return None
 
 
-from datetime import timezone as _tz  # noqa: E402 - kept next to its only use
-
-_UTC = _tz.utc
-
-
-def _ref(message: Message):  # type: ignore[no-untyped-def]
-    return message.date
-
-
 # --- prefilter ----------------------------------------------------------------------------------
 
 _JOB_SUBJECT = re.compile(
     r"\b(application|applied|applying|apply|candida\w+|interview\w*|position|role|job|jobs|career\w*|recruit\w*|"
     r"hiring|hire|offer|opportunit\w+|talent|resume|r[ée]sum[ée]|cv|assessment|next\s+steps?|invitation|"
     r"your\s+(?:application|candidacy)|thank\s+you\s+for|update\s+(?:on|from|regarding)|status|availability|schedul\w+|"
-    r"out\s+of\s+(?:the\s+)?office|automatic\s+reply|auto[- ]?reply|cancel\w*|confirm\w*|reference)\b",
+    r"out\s+of\s+(?:the\s+)?office|automatic\s+reply|auto[- ]?reply|cancel\w*|confirm\w*|references?|"
+    r"thank\s+you|thanks|update|follow(?:ing)?[- ]?up|decision|feedback|invit\w+|meeting|call|chat|calendar|event|"
+    r"congratulations|welcome|intern\w*|graduate|onsite|on-site|screen\w*|hr|people\s+team)\b",
     _I,
 )
+_HIRING_NAME = re.compile(r"\b(recruit\w*|talent|careers?|hiring|hr|human\s+resources|people\s+(?:team|ops))\b", _I)
 
 
 def could_matter(message: Message) -> bool:
@@ -725,7 +808,11 @@ def could_matter(message: Message) -> bool:
     )
     if not bulk:
         return True
-    return bool(_JOB_SUBJECT.search(message.subject or ""))
+    if sender is not None and _HIRING_NAME.search(sender.name):
+        return True
+    subject = message.subject or ""
+    if not message.header("list-id") and re.match(r"\s*(re|aw|fwd?)\s*:", subject, _I):
+        return True  # a reply in a conversation, not a newsletter (mailing lists carry List-Id)
+    return bool(_JOB_SUBJECT.search(subject))
 
 
-_ = strip_quoted  # re-exported for callers that only want the quote stripper

@@ -15,7 +15,7 @@ from followup.core.classify import (
     _MAX_CHARS,
     TIMELINE_PROMISE,
     _CONDITIONAL_BEFORE,
-    _TYPOGRAPHY,
+    plain,
     _sentence_bounds,
     classify,
     reading,
@@ -26,6 +26,8 @@ from followup.core.senders import (
     is_freemail,
     is_hiring_mailbox,
     is_machine,
+    is_role_mailbox,
+    is_system_address,
     is_room_like,
     job_board_name,
     scheduler_name,
@@ -47,6 +49,7 @@ _NAME = r"(?P<name>" + _WORD + r"(?:[ \t]+(?:&[ \t]+)?(?:" + _WORD + r"|of|and|d
 _COMPANY_PATTERNS = tuple(
     re.compile(p)
     for p in (
+        r"^" + _NAME + r"\s*[|]\s",
         r"(?i:your\s+application\s+was\s+sent\s+to)\s+" + _NAME,
         r"(?i:(?:position|role|opening|opportunity|job|internship|team)\s+(?:here\s+)?(?:at|with))\s+" + _NAME,
         r"(?i:thank(?:s|\s+you)\s+(?:so\s+much\s+)?for\s+(?:applying|your\s+application|submitting\s+an\s+application|your\s+interest)\s+(?:to|at|with|in)(?:\s+(?:joining|working\s+at|a\s+career\s+at|career\s+opportunities\s+(?:at|with)))?)\s+(?:the\s+)?" + _NAME,
@@ -54,7 +57,8 @@ _COMPANY_PATTERNS = tuple(
         r"(?i:(?:update|news|message|note|thank\s+you)\s+from)\s+" + _NAME,
         r"(?i:on\s+behalf\s+of)\s+(?:the\s+)?" + _NAME,
         r"(?i:(?:join|joining)\s+(?:the\s+)?)" + _NAME + r"(?=\s+(?i:team|family))",
-        r"(?:^|\n)\s*(?:The\s+)?" + _NAME + r"\s+(?i:talent\s+acquisition|recruiting|recruitment|hiring|people|careers|hr)\b",
+        r"(?:^|\n)[ \t]*(?:The[ \t]+)?" + _NAME + r"[ \t]+(?i:talent\s+acquisition|recruiting|recruitment|hiring|people|careers|hr)\b",
+        _NAME + r"\s+(?i:has\s+received\s+your|would\s+like\s+to\s+interview\s+you)",
     )
 )
 _NOT_COMPANY = re.compile(
@@ -66,7 +70,7 @@ _NOT_COMPANY = re.compile(
 _SENDER_NAME_SUFFIX = re.compile(
     r"\s*(?:[-|@:]\s*)?(?:\bvia\b.*|recruiting(?:\s+team)?|recruitment(?:\s+team)?|talent(?:\s+acquisition)?(?:\s+team)?|"
     r"hiring(?:\s+team)?|careers?(?:\s+team)?|human\s+resources|hr|people(?:\s+team)?|jobs|workday(?:\s+notifications)?|"
-    r"notifications?|no-?reply|team|university\s+recruiting|campus\s+recruiting)\s*$",
+    r"notifications?|alerts?|no-?reply|team|university\s+recruiting|campus\s+recruiting)\s*$",
     _I,
 )
 _ROLE_PATTERNS = tuple(
@@ -119,25 +123,29 @@ def extract_facts(
     """
     if label is None:
         label = classify(message, user_addresses=user_addresses).label
+    subject = plain(message.subject or "")
+    event = _main_event(message)
+    # Mail that is not about an application states no decision, no interview and names no
+    # company of interest; its contact is the human sender if there is one. Reading its body
+    # for more would only cost time.
+    relevant = label is not Label.OTHER
+    if not relevant:
+        contact = next((h for h in map(lambda a: _human(a, user_addresses), (message.sender, *message.reply_to)) if h), None)
+        return Facts(contact=contact)
     parts = reading(message)
     unquoted, body, signature = parts.unquoted, parts.body, parts.signature
     words = parts.words[: _MAX_CHARS * 2]
-    subject = (message.subject or "").translate(_TYPOGRAPHY)
 
     start: datetime | None = None
     end: datetime | None = None
     interviewers: tuple[Address, ...] = ()
-    event = _main_event(message)
     if event is not None and label in (Label.INTERVIEW_SCHEDULED, Label.INTERVIEW_CANCELLED):
         start, end = _localise(event.start, tz), _localise(event.end, tz)
         interviewers = _interviewers(event, user_addresses)
     if start is None and label in (Label.INTERVIEW_SCHEDULED, Label.INTERVIEW_CANCELLED) and message.date:
         start, end = _time_from_text(subject, words, message.date, tz)
 
-    # Mail that is not about an application states no decision and names no company of
-    # interest; reading it for them would only cost time.
-    relevant = label is not Label.OTHER
-    decision = _decision_date(words, message.date, tz) if message.date and relevant else None
+    decision = _decision_date(words, message.date, tz) if message.date else None
     ooo = None
     if label is Label.OUT_OF_OFFICE and message.date:
         ref = message.date.astimezone(tz).date()
@@ -146,8 +154,8 @@ def extract_facts(
             ooo = find_return_date(subject, ref, day_first=_day_first(None, tz))
 
     return Facts(
-        company=_company(message, subject, body if relevant else "", event),
-        role=_role(subject, body, event) if relevant else None,
+        company=_company(message, subject, unquoted, event),
+        role=_role(subject, body, event),
         contact=_contact(message, body, signature, event, user_addresses),
         interview_start=start,
         interview_end=end,
@@ -190,13 +198,18 @@ def _time_from_text(subject: str, words: str, ref: datetime, tz: tzinfo) -> tupl
     spans = find_datetimes(text, ref=ref, tz=tz)
     if not spans:
         return None, None
-    # Prefer a time in a sentence that talks about the interview or its confirmation.
+    # Prefer a time in a sentence that talks about the interview or its confirmation; of
+    # several sessions on that day (an onsite loop) the interview starts with the first.
+    chosen = spans[0]
     for span in spans:
         lo = max(text.rfind("\n", 0, span.pos), text.rfind(". ", 0, span.pos))
         context = text[max(0, lo) : span.pos + len(span.text) + 60]
         if _TIME_CONTEXT.search(context):
-            return span.start, span.end
-    return spans[0].start, spans[0].end
+            chosen = span
+            break
+    same_day = [s for s in spans if s.start.date() == chosen.start.date()]
+    first = min(same_day, key=lambda s: s.start)
+    return first.start, first.end
 
 
 def _interviewers(event: CalendarEvent, user_addresses: frozenset[str]) -> tuple[Address, ...]:
@@ -221,7 +234,7 @@ def _interviewers(event: CalendarEvent, user_addresses: frozenset[str]) -> tuple
 def _human(address: Address | None, user_addresses: frozenset[str]) -> Address | None:
     if address is None or not address.email or address.email in user_addresses:
         return None
-    if is_machine(address) or is_hiring_mailbox(address):
+    if is_machine(address) or is_hiring_mailbox(address) or is_role_mailbox(address) or is_system_address(address):
         return None
     name = "" if address.name.lower() == address.email else address.name
     return Address(name=name, email=address.email)
@@ -273,42 +286,95 @@ def _named_address(text: str, user_addresses: frozenset[str]) -> Address | None:
 
 # --- company and role ---------------------------------------------------------------------------
 
+_DEPARTMENT_WORD = re.compile(
+    r"\b(campus|experienced|hire|graduate|university|technical|senior|global|team|department|talent|"
+    r"recruiting|recruitment|careers?|human|resources|early|people|operations|acquisition)\b",
+    _I,
+)
+
+
 def _clean_company(raw: str) -> str | None:
     name = raw.strip(" .,'’-&")
-    name = re.sub(r"\s+(?:team|family|and|the|of|for|de)$", "", name, flags=_I).strip(" .,")
+    if _DEPARTMENT_WORD.search(name):
+        return None
+    name = re.sub(r"^(?:your|our|the)\s+", "", name, flags=_I)
+    previous = None
+    while previous != name:  # "Sony Pictures Entertainment and the" → "Sony Pictures Entertainment"
+        previous = name
+        name = re.sub(r"\s+(?:team|family|and|the|of|for|de|at|in|alerts?|notifications?)$", "", name, flags=_I).strip(" .,")
     name = re.sub(r"(?i)'s$", "", name)
-    if not name or len(name) > 60 or _NOT_COMPANY.match(name):
+    if not name or len(name) > 60 or _NOT_COMPANY.match(name) or _ROLE_WORD.search(name):
         return None
     return name
 
 
+# A name that holds one of these is a job title, not an employer ("Data Quality Analyst I").
+_ROLE_WORD = re.compile(
+    r"\b(analyst|engineer|scientist|developer|intern|internship|manager|associate|specialist|designer|"
+    r"consultant|coordinator|architect|administrator|representative|assistant|director|technician|"
+    r"programmer|researcher|lead|officer|position|role)s?\b",
+    _I,
+)
+
+
 def _company(message: Message, subject: str, body: str, event: CalendarEvent | None) -> str | None:
+    """The employer's name: from phrases that name it, else the sender's display name (for
+    ATS and hiring senders), else the sender's domain written the way the text writes it."""
     sender = message.sender
-    texts = [subject, body[:1500]]
+    texts = [subject, body[:2500]]
     if event is not None:
         texts.insert(0, event.summary)
+    people = {a.name.lower() for a in message.to if a.name}
     for pattern in _COMPANY_PATTERNS:
         for text in texts:
             m = pattern.search(text)
             if m:
                 name = _clean_company(m.group("name"))
-                if name:
+                if name and name.lower() not in people:
                     return name
-    if sender is not None:
-        display = sender.name.strip()
-        if display and (ats_name(sender) or sender.is_no_reply or is_hiring_mailbox(sender) or job_board_name(sender)):
-            stripped = _SENDER_NAME_SUFFIX.sub("", display).strip(" -|,")
+    if sender is None:
+        return None
+    machine_sender = bool(ats_name(sender) or scheduler_name(sender) or sender.is_no_reply
+                          or is_hiring_mailbox(sender) or is_role_mailbox(sender))
+    display = sender.name.strip()
+    if display and machine_sender and not job_board_name(sender):
+        stripped = _SENDER_PREFIX.sub("", display)
+        for _ in range(2):
             stripped = _SENDER_NAME_SUFFIX.sub("", stripped).strip(" -|,")
-            if stripped and stripped.lower() != display.lower() or (stripped and not _PERSON_LINE.match(stripped)):
-                name = _clean_company(stripped)
-                if name and not job_board_name(sender):
-                    return name
-        if not (ats_name(sender) or job_board_name(sender) or scheduler_name(sender) or is_freemail(sender)):
-            labels = [p for p in sender.domain.split(".") if p]
-            if len(labels) >= 2:
-                core = labels[-2] if len(labels[-2]) > 3 or len(labels) < 3 else labels[-3]
-                if core not in ("mail", "email", "careers", "jobs", "talent", "hr", "co", "com", "invalid", "unknown"):
-                    return core.capitalize()
+        name = _clean_company(stripped) if stripped else None
+        if name:
+            return name
+    if ats_name(sender) or job_board_name(sender) or scheduler_name(sender) or is_freemail(sender):
+        return None
+    labels = [p for p in sender.domain.split(".") if p]
+    if len(labels) < 2:
+        return None
+    core = labels[-2]
+    if len(core) <= 3 and len(labels) >= 3:  # acme.co.uk, acme.com.au
+        core = labels[-3]
+    if core in _GENERIC_LABELS or _PLACEHOLDER.search(sender.domain):
+        return None
+    return _brand(core, "\n".join(texts)) or _clean_company(core.replace("-", " ").title())
+
+
+_GENERIC_LABELS = frozenset({"mail", "email", "careers", "career", "jobs", "job", "talent", "hr", "co", "com",
+                             "invalid", "unknown", "recruiting", "recruitment", "hire", "hiring", "apply",
+                             "notifications", "notification", "news", "send", "bounce", "mg", "em", "e", "m"})
+_PLACEHOLDER = re.compile(r"\.(invalid|localhost)$", _I)
+
+
+_SENDER_PREFIX = re.compile(r"^(?:careers|talent|jobs|recruiting|hiring|people|hr)\s+(?:at|@|from)\s+", _I)
+
+
+def _brand(core: str, text: str) -> str | None:
+    """Find the domain's name as the text writes it ("harborlinefreight" → "Harborline Freight")."""
+    letters = [c for c in core.lower() if c.isalnum()]
+    if len(letters) < 3:
+        return None
+    pattern = r"\b" + r"[\s&'-]?".join(re.escape(c) for c in letters) + r"\b"
+    found = re.search(pattern, text, _I)
+    if found and any(c.isupper() for c in found.group(0)):
+        return found.group(0)
     return None
 
 

@@ -73,6 +73,7 @@ ATS_DOMAINS: dict[str, str] = {
     "trakstar.com": "Trakstar",
     "cornerstoneondemand.com": "Cornerstone",
     "csod.com": "Cornerstone",
+    "csodmail.com": "Cornerstone",
 }
 
 #: Scheduling tools: they send confirmations and calendar invites on a recruiter's behalf.
@@ -145,7 +146,14 @@ FREEMAIL_DOMAINS = frozenset(
 # Local parts that name a hiring function rather than a person (careers@, talent@, jobs@...).
 _HIRING_LOCAL = re.compile(
     r"^(careers?|jobs?|talent|recruit\w*|hiring\w*|hr|people|staffing|apply|applications?|"
-    r"candidates?|campus|university|talentacquisition|ta)([._+-]|\d|$)",
+    r"candidates?|campus|university|talentacquisition|ta|graduates?|earlycareers|internships?)([._+-]|\d|$)",
+    re.IGNORECASE,
+)
+# Local parts that name a shared function, not a person (nobody to write a follow-up to).
+_ROLE_LOCAL = re.compile(
+    r"^(info|hello|hi|contact|support|help|helpdesk|orders?|shop|store|newsletters?|news|updates?|events?|"
+    r"marketing|sales|billing|accounts?|admin|office|team|service|customerservice|feedback|appointments?|"
+    r"bookings?|reservations?|approvals?|alerts?|digest|webmaster|media|press|community)([._+-]|\d|$)",
     re.IGNORECASE,
 )
 _ROOM_NAME = re.compile(
@@ -162,7 +170,21 @@ def _match(domain: str, table: dict[str, str]) -> str | None:
         found = table.get(".".join(parts[i:]))
         if found:
             return found
+    if table is ATS_DOMAINS:
+        # Regional or unusual top-level domains (acme.icims.eu, talent.icims.co) still carry the
+        # system's own label.
+        for part in parts[:-1] if len(parts) > 1 else parts:
+            found = _ATS_LABELS.get(part)
+            if found:
+                return found
     return None
+
+
+_ATS_LABELS = {
+    "myworkday": "Workday", "myworkdayjobs": "Workday", "greenhouse-mail": "Greenhouse", "greenhouse": "Greenhouse",
+    "icims": "iCIMS", "taleo": "Taleo", "successfactors": "SuccessFactors", "smartrecruiters": "SmartRecruiters",
+    "jobvite": "Jobvite", "ashbyhq": "Ashby", "avature": "Avature", "brassring": "BrassRing", "workablemail": "Workable",
+}
 
 
 def ats_name(address: Address | None) -> str | None:
@@ -209,10 +231,36 @@ def is_machine(address: Address | None) -> bool:
 
 
 def _looks_personal(address: Address) -> bool:
-    # Recruiters do reply from ATS relay addresses that carry their name (jane.doe@acme.lever.co
-    # style); a bare company or function local part is the system itself.
-    local = address.local_part
-    return bool(re.fullmatch(r"[a-z]+[._-][a-z]+(\+[\w.-]+)?", local)) and not _HIRING_LOCAL.match(local)
+    # Recruiters do reply from ATS relay addresses that carry their name ("Jane Doe"
+    # <jane.doe@acme.lever.co>); any other local part is the system itself.
+    local = address.local_part.lower().split("+")[0]
+    if not re.fullmatch(r"[a-z]+[._-][a-z]+(?:[._-][a-z]+)?", local):
+        return False  # "amat@", "cvshealth@": the company's mailbox on the system
+    names = [part for part in re.split(r"[^a-z]+", address.name.lower()) if len(part) >= 3]
+    return bool(names) and any(part in local for part in names) and not _SYSTEM_LOCAL.search(local)
+
+
+# Fragments that mark an address as a system's, wherever they sit in the local part
+# ("noreplyr@", "no-replyaldi@", "cignanotifications@", "hcajobapplication@", "workday@").
+_SYSTEM_LOCAL = re.compile(
+    r"no.?reply|do.?not.?reply|notif|mailer|daemon|bounce|workday|taleo|icims|greenhouse|lever|jobvite|"
+    r"successfactors|smartrecruiters|applicat|careers?|jobs|recruit|talent|hiring|support|system|automat|sender",
+    re.IGNORECASE,
+)
+_PLACEHOLDER_DOMAIN = re.compile(r"\.(invalid|localhost)$", re.IGNORECASE)
+
+
+def is_system_address(address: Address | None) -> bool:
+    """True when the local part or domain shows a system, not a person: it contains no-reply,
+    notifications, workday, careers…, or the domain is a placeholder (.invalid)."""
+    if address is None or not address.email:
+        return True
+    return bool(_SYSTEM_LOCAL.search(address.local_part) or _PLACEHOLDER_DOMAIN.search(address.domain))
+
+
+def is_role_mailbox(address: Address | None) -> bool:
+    """True when the local part names a shared function (info@, support@, orders@, events@…)."""
+    return address is not None and bool(_ROLE_LOCAL.match(address.local_part))
 
 
 def is_room_like(name: str) -> bool:

@@ -442,7 +442,7 @@ def _pair(text: str, dates: list[_DateHit], t_start: int, t_end: int) -> _DateHi
         gap = text[nearest.end : t_start]
         if _GAP_BEFORE.match(gap) or (len(gap) <= 12 and not _SENTENCE_BREAK.search(gap) and "\n" not in gap):
             return nearest
-    after = [d for d in dates if d.start >= t_end and d.start - t_end <= 30]
+    after = [d for d in dates if d.start >= t_end and d.start - t_end <= 45]
     if after:
         nearest = min(after, key=lambda d: d.start)
         gap = text[t_end : nearest.start]

@@ -583,6 +583,73 @@ class ImapMailbox:
             uids = client.search(["HEADER", name, value], charset=charset)
         return [str(uid) for uid in sorted(int(u) for u in uids)]
 
+    # -- IDLE (RFC 2177), for the daemon's push wake-ups -----------------------------------
+
+    @property
+    def supports_idle(self) -> bool:
+        """True when the server offers IDLE (known after :meth:`connect`)."""
+        return "IDLE" in self._capabilities
+
+    def idle_wait(self, timeout: float, *, role: FolderRole = FolderRole.INBOX,
+                  should_stop: Callable[[], bool] | None = None, tick: float = 2.0) -> bool:
+        """Open the folder read-only, IDLE until something changes in it or ``timeout`` seconds pass,
+        then end the IDLE (``DONE``). Return True when the server reported a change (EXISTS,
+        EXPUNGE, FETCH, RECENT).
+
+        Use a dedicated mailbox object: no other command may run on the connection meanwhile.
+        ``should_stop`` is asked every ``tick`` seconds, so a stopping daemon is never held up
+        longer than that. Callers re-IDLE at most every 9 minutes (servers drop idle
+        connections after 10-30; RFC 2177 asks for at most 29). Raises TransientError when the
+        connection drops (``BYE``, EOF), like every other method.
+        """
+        import time
+
+        client = self._select(role, refresh=False)
+        name = self.folder_name(role)
+        with self._guard(f"IDLE in {name}"):
+            client.idle()
+        changed = False
+        quiet_returns = 0
+        deadline = time.monotonic() + timeout
+        try:
+            while not changed:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 or (should_stop is not None and should_stop()):
+                    break
+                wait = min(tick, remaining)
+                started = time.monotonic()
+                with self._guard(f"IDLE in {name}"):
+                    responses = client.idle_check(timeout=wait)
+                changed = _idle_activity(responses, self.account, name)
+                if not responses and time.monotonic() - started < wait / 2:
+                    # imapclient returns an empty list at once when the socket is readable but
+                    # at EOF: a dead connection would otherwise spin here.
+                    quiet_returns += 1
+                    if quiet_returns >= 3:
+                        raise TransientError(f"{self.account}: IDLE in {name}: connection lost")
+                else:
+                    quiet_returns = 0
+            with self._guard(f"DONE (end IDLE) in {name}"):
+                _, responses = client.idle_done()
+            return _idle_activity(responses, self.account, name) or changed
+        except BaseException:
+            self._drop()  # mid-IDLE or closing: nothing else can run on this connection
+            raise
+
+
+def _idle_activity(responses: Any, account: str, folder: str) -> bool:
+    """True when IDLE responses report a change to the folder; raises TransientError on BYE."""
+    changed = False
+    for response in responses or ():
+        if not isinstance(response, tuple) or not response:
+            continue
+        if isinstance(response[0], bytes) and response[0].upper() == b"BYE":
+            raise TransientError(f"{account}: IDLE in {folder}: the server said BYE")
+        if len(response) > 1 and isinstance(response[1], bytes) and \
+                response[1].upper() in (b"EXISTS", b"EXPUNGE", b"FETCH", b"RECENT"):
+            changed = True
+    return changed
+
 
 def _is_trouble(response: Any) -> bool:
     """True for untagged responses after NOOP that mean the open folder is no longer usable."""

@@ -346,6 +346,36 @@ class Store:
         sets = ", ".join(f"{k}=?" for k in columns)
         self.db.execute(f"UPDATE drafts SET {sets} WHERE key=?", (*columns.values(), key))
 
+    # -- daily digests ---------------------------------------------------------------------
+
+    def digest_record(self, local_date: str) -> sqlite3.Row | None:
+        """The digest row of one local day (``YYYY-MM-DD``), if any."""
+        return self.db.execute("SELECT * FROM digests WHERE local_date=?", (local_date,)).fetchone()
+
+    def latest_digest(self, statuses: Iterable[str] | None = None) -> sqlite3.Row | None:
+        """The digest row with the latest local day (only those in ``statuses`` when given)."""
+        sql, args = "SELECT * FROM digests", []
+        if statuses is not None:
+            statuses = list(statuses)
+            sql += f" WHERE status IN ({','.join('?' for _ in statuses)})"
+            args.extend(statuses)
+        return self.db.execute(sql + " ORDER BY local_date DESC LIMIT 1", args).fetchone()
+
+    def record_digest(self, local_date: str, *, status: str, delivery: str, claimed_at: datetime,
+                      subject: str | None = None, message_id: str | None = None) -> None:
+        """Claim (or replace) the digest row of ``local_date``."""
+        self.db.execute(
+            "INSERT OR REPLACE INTO digests (local_date, status, delivery, subject, message_id, claimed_at) "
+            "VALUES (?,?,?,?,?,?)", (local_date, status, delivery, subject, message_id, claimed_at.isoformat()))
+
+    def update_digest(self, local_date: str, **columns: object) -> None:
+        sets = ", ".join(f"{k}=?" for k in columns)
+        self.db.execute(f"UPDATE digests SET {sets} WHERE local_date=?", (*columns.values(), local_date))
+
+    def forget_digest(self, local_date: str) -> None:
+        """Drop a claim whose delivery failed, so a later attempt may send that day's digest."""
+        self.db.execute("DELETE FROM digests WHERE local_date=?", (local_date,))
+
 
 _MESSAGE_COLUMNS = ("id, account, message_id, date, sender, subject, outbound, sent_at, thread_key, followup_key, raw, "
                     "label, confidence, evidence, facts, confirmed_label, learned_at")

@@ -118,4 +118,16 @@ MIGRATIONS: tuple[str, ...] = (
         text           TEXT NOT NULL
     );
     """,
+    # 2: the daily digest, at most one per local day (see followup.digest_job)
+    """
+    CREATE TABLE digests (
+        local_date  TEXT PRIMARY KEY,            -- the user's local day (YYYY-MM-DD) it was for
+        status      TEXT NOT NULL,               -- sending | sent | skipped
+        delivery    TEXT NOT NULL,               -- imap | smtp
+        subject     TEXT,
+        message_id  TEXT,
+        claimed_at  TEXT NOT NULL,
+        sent_at     TEXT
+    );
+    """,
 )
