@@ -244,9 +244,14 @@ def _store_message(store: Store, ctx: SyncContext, account: str, role: FolderRol
         message.sender is not None and message.sender.email in ctx.user_addresses)
     classification: Classification | None = None
     facts = Facts()
-    if raw is not None and role is FolderRole.INBOX and not outbound:
+    read_facts = raw is not None and role is not FolderRole.DRAFTS
+    if read_facts:
         try:
             classification, facts = ctx.reader(message)
+            if outbound:
+                # The user's own mail gets no label; its facts (the company it names) let the
+                # policy notice a follow-up sent with the wrong company in it.
+                classification = None
         except Exception:  # noqa: BLE001 - a classifier bug must not stop the sync; the message is kept
             log.exception("%s: could not classify %s; stored unclassified", account, message.message_id)
 
@@ -270,7 +275,7 @@ def _store_message(store: Store, ctx: SyncContext, account: str, role: FolderRol
         label=classification.label.value if classification else None,
         confidence=classification.confidence if classification else None,
         evidence=list(classification.evidence) if classification else None,
-        facts=_facts_json(facts) if classification else None,
+        facts=_facts_json(facts) if read_facts else None,
         learned_at=now.isoformat(),
     )
     if classification is not None:
