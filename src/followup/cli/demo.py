@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import email
 import email.policy
+import sys
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -30,12 +31,13 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from rich.console import Console
+    from rich.markup import escape
     from rich.panel import Panel
 
     from followup.cli.status import print_table, rows_for
     from followup.simulation import bundled_sample, load_notes, run_simulation
 
-    console = Console()
+    console = Console(width=None if sys.stdout.isatty() else 130)
     tz = ZoneInfo(DEMO_TZ)
     start = datetime.fromisoformat(DEMO_START).replace(tzinfo=tz)
     end = datetime.fromisoformat(DEMO_END).replace(tzinfo=tz)
@@ -43,19 +45,23 @@ def run(args: argparse.Namespace) -> int:
         f"Sample mailbox: {bundled_sample()}\nSimulated clock: {start:%a %d %b %Y} to {end:%a %d %b %Y} "
         f"({DEMO_TZ}); the simulated user sends each draft {DEMO_SENDS_AFTER_HOURS:g} h after it appears.",
         title="interview-followup demo"))
-    styles = {"draft": "bold green", "stage": "cyan", "user_sent": "dim"}
 
     def show(event) -> None:
         local = event.at.astimezone(tz)
         data = event.data
+        when = f"{local:%a %d %b %H:%M}"
         if event.action == "draft":
             to = data["to"] or "[no recipient: find the right contact]"
-            text = f"draft  {data['kind']:<16} {data['application']:<24} to {to}  “{data['subject']}”"
+            subject = data["subject"] if len(data["subject"]) <= 60 else data["subject"][:57] + "..."
+            console.print(f"{when}  [bold green]draft[/]  {data['application']:<30} {data['kind']:<15} "
+                          f"to {to}  [dim]{escape(subject)}[/]", highlight=False)
         elif event.action == "stage":
-            text = f"stage  {data['stage']:<16} {data['application']:<24} ({data['cause']})"
+            reason = data["cause"].split(":", 1)[0].replace("_", " ")
+            console.print(f"{when}  [cyan]stage[/]  {data['application']:<30} {data['stage']:<15} "
+                          f"[dim]{escape(reason)}[/]", highlight=False)
         else:
-            text = f"sent   (the simulated user sent {data['key'].split(':')[-1]})"
-        console.print(f"{local:%a %d %b %H:%M}  " + text, style=styles.get(event.action, ""), highlight=False)
+            kind = data["key"].split(".", 1)[0]
+            console.print(f"{when}  [dim]sent   (the simulated user sent the {kind} draft)[/]", highlight=False)
 
     sim = run_simulation(bundled_sample(), start, end, tz=DEMO_TZ, country="US",
                          user_sends_after=DEMO_SENDS_AFTER_HOURS, workdir=args.workdir,
@@ -73,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
                 console.print(Panel(header + body.strip(), title=f"{kind} draft", expand=False))
                 shown += 1
                 break
-    print_table(rows_for(sim.store))
+    print_table(rows_for(sim.store), console=console)
     drafts = sum(e.action == "draft" for e in sim.events)
     console.print(f"{drafts} drafts placed in {sim.workdir / 'mail' / '.Drafts'}; nothing was sent.")
     sim.store.close()

@@ -69,8 +69,11 @@ def next_drafts(store, config, now) -> dict[str, dict]:
             user = user_address_for(config, row["account"]).email
         except Exception:  # noqa: BLE001 - an account removed from the config: its own address only
             user = None
-        history = load_history(store, row, users | ({user} if user else set()))
-        decision = decide(history, now, settings)
+        try:
+            history = load_history(store, row, users | ({user} if user else set()))
+            decision = decide(history, now, settings)
+        except ValueError:  # a stored date the policy cannot use: no forecast for this one
+            continue
         waiting = sorted((i for i in decision.drafts if store.draft(i.key) is None), key=lambda i: i.due)
         if waiting:
             intent = waiting[0]
@@ -79,11 +82,11 @@ def next_drafts(store, config, now) -> dict[str, dict]:
     return out
 
 
-def print_table(data: list[dict], *, show_events: bool = False) -> None:
+def print_table(data: list[dict], *, show_events: bool = False, console=None) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    console = Console()
+    console = console or Console()
     if not data:
         console.print("No applications yet.")
         return
