@@ -141,3 +141,22 @@ def test_a_crash_around_the_append_never_loses_or_doubles_a_draft(setup, write_f
     assert [d["fate"] for d in store.drafts()] == ["placed"]
     assert cycle(config, flaky, store, AFTER + timedelta(hours=1)).placed == []
     assert len(drafts_on_disk(root)) == 1
+
+
+def test_what_the_user_actually_sent_replaces_our_draft_text(setup):
+    config, box, store, root = setup
+    box.append(FolderRole.INBOX, invite(1, company="Acme", start=INTERVIEW), flags=(),
+               when=INTERVIEW - timedelta(days=3))
+    cycle(config, box, store, AFTER)
+    cycle(config, box, store, AFTER + timedelta(minutes=5))  # the draft is synced from Drafts
+    (path,) = (root / ".Drafts" / "cur").iterdir()
+    raw = path.read_bytes()
+    assert b"[ADD ONE SPECIFIC POINT" in raw
+    edited = raw.replace(b"[ADD ONE SPECIFIC POINT FROM YOUR CONVERSATION]", b"I loved the dbt discussion.")
+    path.unlink()
+    box.append(FolderRole.SENT, edited, flags=("\\Seen",), when=AFTER + timedelta(hours=1))
+    report = cycle(config, box, store, AFTER + timedelta(hours=2))
+    assert set(report.fates.values()) == {"sent"}
+    assert report.placed == []  # no "quick correction": the placeholder was filled before sending
+    (sent,) = [r for r in store.db.execute("SELECT raw, sent_at FROM messages WHERE outbound=1")]
+    assert b"I loved the dbt discussion." in sent["raw"] and sent["sent_at"]

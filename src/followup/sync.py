@@ -13,6 +13,16 @@ Per folder (see ``docs`` in :func:`sync_folder`):
 4. Each batch is stored, classified, threaded and grouped, and the cursor advanced, **in one
    transaction** (lieer's rule: the cursor moves only after the batch is committed). A crash
    or a dropped connection loses at most the batch in flight; the next run resumes there.
+
+Backends with a change feed (the Gmail API: ``changes_since(role, token) -> (added refs,
+removed refs, new token)``) are synced by :func:`_sync_folder_by_changes` instead of steps 2-3's
+listing: the first run lists the window (``messages.list``) and stores the token read *before*
+the listing (the historyId from ``folder_state``); later runs ask for the changes since the stored
+token. The token lives in the cursor's ``modseq`` and moves only in the transaction that ends
+the folder's last batch (batches in between keep the old one, so a crash replays, never skips).
+When the backend says the token is too old (:class:`~followup.errors.CursorExpired`), the window
+is rescanned; the cursor's ``last_ref`` (unused by such backends) counts consecutive rescans,
+and from :data:`RESYNC_ALERT` on each one is logged as an error (a feed that keeps expiring).
 """
 
 from __future__ import annotations
@@ -25,6 +35,7 @@ from datetime import datetime, timedelta, tzinfo
 from followup.core.model import Classification, Facts, FolderRole, Label, Message, Stage
 from followup.core.parse import parse_message
 from followup.core.threads import application_id_for, employer_domain, same_application, subject_key
+from followup.errors import CursorExpired
 from followup.mailbox.base import FolderState, HeaderRecord, Mailbox
 from followup.store.db import Store, StoredCursor
 
@@ -36,6 +47,9 @@ MAX_STORED_RAW = 2 * 1024 * 1024
 #: Replies whose References were lost still join a thread with the same subject and a shared
 #: correspondent when they are this close in time.
 SUBJECT_THREAD_WINDOW = timedelta(days=45)
+
+#: Consecutive rescans of a change feed (Gmail history expired) from which each is an error.
+RESYNC_ALERT = 3
 
 #: The first stage of an application opened by a message with this label (the follow-up engine
 #: owns every later change).
@@ -67,6 +81,7 @@ class FolderReport:
     stored: int = 0
     already_known: int = 0
     vanished: int = 0
+    resyncs: int = 0  # change-feed backends: consecutive rescans after an expired token
 
 
 @dataclass
@@ -121,6 +136,8 @@ def sync_folder(mailbox: Mailbox, store: Store, ctx: SyncContext, role: FolderRo
     if cursor is not None and _unchanged(cursor, state):
         folder.unchanged = True
         return folder
+    if callable(getattr(mailbox, "changes_since", None)):
+        return _sync_folder_by_changes(mailbox, store, ctx, role, now, report, folder, state, cursor)
 
     after: int | None = None
     since = None
@@ -167,6 +184,69 @@ def sync_folder(mailbox: Mailbox, store: Store, ctx: SyncContext, role: FolderRo
     return folder
 
 
+def _sync_folder_by_changes(mailbox: Mailbox, store: Store, ctx: SyncContext, role: FolderRole, now: datetime,
+                            report: SyncReport, folder: FolderReport, state: FolderState,
+                            cursor: StoredCursor | None) -> FolderReport:
+    """Sync one folder of a backend with a change feed (see the module docstring)."""
+    account = mailbox.account
+    if cursor is not None and cursor.validity != state.validity and cursor.validity != 0:
+        folder.rescanned = True
+        log.warning("%s: %s belongs to another mailbox now (validity %s -> %s); rescanning the last %d days",
+                    account, role.value, cursor.validity, state.validity, ctx.window_days)
+        with store.transaction():
+            store.forget_locations(account, role)
+        cursor = None
+    token = cursor.modseq if cursor is not None else None
+    resyncs = (cursor.last_ref or 0) if cursor is not None else 0
+    removed: list[str] = []
+    if token is not None:
+        try:
+            added, removed, new_token = mailbox.changes_since(role, token)  # type: ignore[attr-defined]
+        except CursorExpired as exc:
+            token = None
+            resyncs += 1
+            folder.rescanned = True
+            level = logging.ERROR if resyncs >= RESYNC_ALERT else logging.WARNING
+            log.log(level, "%s: %s: %s; rescanning the last %d days (rescan %d in a row%s)", account, role.value,
+                    exc, ctx.window_days, resyncs,
+                    "; the change history keeps expiring: is the account polled often enough?"
+                    if resyncs >= RESYNC_ALERT else "")
+        else:
+            resyncs = 0
+    if token is None:
+        # The first run, an unfinished first run, or an expired token: list the window (Drafts
+        # whole: a small folder whose listing also tells which drafts vanished). The token to
+        # continue from is the one read before listing, so changes meanwhile are seen again.
+        since = None if role is FolderRole.DRAFTS else (now - timedelta(days=ctx.window_days)).date()
+        added = mailbox.list_refs(role, since=since)
+        new_token = state.modseq
+        if role is FolderRole.DRAFTS:
+            removed = sorted(store.known_refs(account, role) - set(added))
+    folder.resyncs = resyncs
+    known = store.known_refs(account, role)
+    vanished = set(removed) & known
+    if vanished:
+        folder.vanished = len(vanished)
+        with store.transaction():
+            store.forget_locations(account, role, vanished)
+    new_refs = [r for r in dict.fromkeys(added) if r not in known and r not in vanished]
+    folder.new_refs = len(new_refs)
+    # Batches in between keep the old token (None on a listing): a crash replays, never skips.
+    pending = StoredCursor(validity=state.validity, last_ref=resyncs, next_ref=None, messages=-1, modseq=token)
+    for start in range(0, len(new_refs), ctx.batch_size):
+        batch = new_refs[start:start + ctx.batch_size]
+        if ctx.progress:
+            ctx.progress(f"{account} {role.value}", start, len(new_refs))
+        _sync_batch(mailbox, store, ctx, role, state, batch, now, folder, report, None, pending=pending)
+    if ctx.progress and new_refs:
+        ctx.progress(f"{account} {role.value}", len(new_refs), len(new_refs))
+    with store.transaction():
+        store.save_cursor(account, role, StoredCursor(
+            validity=state.validity, last_ref=resyncs, next_ref=state.next_ref, messages=state.messages,
+            modseq=new_token), now)
+    return folder
+
+
 def _unchanged(cursor: StoredCursor, state: FolderState) -> bool:
     return (cursor.validity == state.validity and cursor.next_ref == state.next_ref
             and cursor.messages == state.messages and cursor.modseq == state.modseq)
@@ -181,7 +261,9 @@ def _max_ref(refs: Sequence[str], last_ref: int | None) -> int | None:
 
 def _sync_batch(mailbox: Mailbox, store: Store, ctx: SyncContext, role: FolderRole, state: FolderState,
                 batch: list[str], now: datetime, folder: FolderReport, report: SyncReport,
-                last_ref: int | None) -> int | None:
+                last_ref: int | None, *, pending: StoredCursor | None = None) -> int | None:
+    """Fetch, store and classify one batch; save the mid-folder cursor (``pending`` when given)
+    in the same transaction."""
     account = mailbox.account
     records = mailbox.fetch_headers(role, batch)
     folder.headers_fetched += len(records)
@@ -191,6 +273,8 @@ def _sync_batch(mailbox: Mailbox, store: Store, ctx: SyncContext, role: FolderRo
         head = parse_message(record.raw_headers, received_at=record.received_at)
         heads.append((record, head))
         if store.has_message(account, head.message_id):
+            if role is FolderRole.SENT and store.is_unsent_draft(account, head.message_id):
+                wanted.append(record.ref)  # what the user actually sent may differ from our draft
             continue
         if _wants_body(store, ctx, account, role, head):
             wanted.append(record.ref)
@@ -201,10 +285,8 @@ def _sync_batch(mailbox: Mailbox, store: Store, ctx: SyncContext, role: FolderRo
         for record, head in heads:
             if store.has_message(account, head.message_id):
                 folder.already_known += 1
-                if role is FolderRole.SENT:
-                    # A draft of ours the user sent keeps its Message-ID; the copy in Sent says when.
-                    sent_at = head.date or record.received_at or now
-                    store.mark_sent(account, head.message_id, sent_at.isoformat())
+                if role is FolderRole.SENT and store.is_unsent_draft(account, head.message_id):
+                    _record_sent_draft(store, ctx, account, record, head, bodies.get(record.ref), now)
             else:
                 raw = bodies.get(record.ref)
                 _store_message(store, ctx, account, role, record, head, raw, now, report)
@@ -214,9 +296,28 @@ def _sync_batch(mailbox: Mailbox, store: Store, ctx: SyncContext, role: FolderRo
         new_last = _max_ref(batch, last_ref) if state.next_ref is not None else None
         # Mid-folder progress: next_ref=None marks the cursor as "not finished", so the next run
         # looks again even if STATUS did not change.
-        store.save_cursor(account, role, StoredCursor(
+        store.save_cursor(account, role, pending or StoredCursor(
             validity=state.validity, last_ref=new_last, next_ref=None, messages=-1, modseq=None), now)
     return new_last
+
+
+def _record_sent_draft(store: Store, ctx: SyncContext, account: str, record: HeaderRecord, head: Message,
+                       raw: bytes | None, now: datetime) -> None:
+    """A draft (ours or the user's) turned up in Sent under the same Message-ID: keep what was
+    actually sent (the user may have edited it), when, and when we learned of it."""
+    sent_at = head.date or record.received_at or now
+    columns: dict[str, object] = {"outbound": 1, "sent_at": sent_at.isoformat(), "learned_at": now.isoformat()}
+    if raw is not None:
+        message = parse_message(raw, received_at=record.received_at)
+        columns.update(raw=raw if len(raw) <= MAX_STORED_RAW else record.raw_headers + message.text.encode(),
+                       headers_only=0, subject=message.subject, subject_key=subject_key(message.subject),
+                       date=message.date.isoformat() if message.date else None)
+        try:
+            _, facts = ctx.reader(message)
+            columns["facts"] = _facts_json(facts)
+        except Exception:  # noqa: BLE001 - the sent copy is kept even if it cannot be read
+            log.exception("%s: could not read the sent copy of %s", account, head.message_id)
+    store.update_message(account, head.message_id, **columns)
 
 
 def _wants_body(store: Store, ctx: SyncContext, account: str, role: FolderRole, head: Message) -> bool:

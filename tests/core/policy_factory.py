@@ -117,6 +117,7 @@ class Story:
         company: str | None = None,
         subject: str = "Re: Your application to Acme",
         in_reply_to: Message | None = None,
+        learned: str | datetime | None = None,
     ) -> Message:
         sent = self.when(when)
         msg = Message(
@@ -125,7 +126,8 @@ class Story:
         )
         self.items.append(HistoryItem(
             message=msg, outbound=True, classification=None,
-            facts=Facts(company=company), learned_at=sent, draft_key=key,
+            facts=Facts(company=company), learned_at=self.when(learned) if learned else sent,
+            draft_key=key,
         ))
         return msg
 

@@ -286,6 +286,17 @@ def test_a_correction_names_the_wrong_and_the_right_company():
     assert "I mistakenly wrote Globex where I meant Acme" in text(msg)
 
 
+def test_a_company_name_squashed_from_a_domain_gives_way_to_the_full_name():
+    story = Story(company="Fernhillcu", role="BI Analyst")
+    scheduled_interview(story, invited="2025-03-03 10:00", start="2025-03-05 14:00")
+    story.outbound("2025-03-06 10:00", company="Fernhill Credit Union", text="Thank you!")
+    story.outbound("2025-03-12 10:00", company="Harbor & Pine Health", subject="Following up")
+    fix = only(story.decide("2025-03-12 10:05"), DraftKind.CORRECTION)
+    body = text(compose(fix, story))
+    assert "I mistakenly wrote Harbor & Pine Health where I meant Fernhill Credit Union" in body
+    assert "the BI Analyst role at Fernhill Credit Union" in body
+
+
 def test_a_template_in_the_override_directory_replaces_the_packaged_one(tmp_path):
     (tmp_path / "thank_you.txt").write_text("Dear {{ first_name }}, thanks! {{ point }}\n")
     env = default_template_environment(tmp_path)

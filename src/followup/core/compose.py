@@ -28,7 +28,13 @@ from pathlib import Path
 import jinja2
 
 from followup.core.model import Address, DraftKind, Message
-from followup.core.policy import PLACEHOLDER_MARKER, ApplicationHistory, DraftIntent
+from followup.core.policy import (
+    PLACEHOLDER_MARKER,
+    ApplicationHistory,
+    DraftIntent,
+    company_tokens,
+    same_company,
+)
 
 __all__ = [
     "PLACEHOLDER_MARKER",
@@ -180,6 +186,19 @@ def _note_for(history: ApplicationHistory, person: Address | None) -> str:
     return personal or general
 
 
+def _company_name(history: ApplicationHistory) -> str | None:
+    """The application's company as a person writes it. A one-word name squashed from a domain
+    ("Fernhillcu", "Harborpine") gives way to a fuller name of the same company that a message
+    of the application states ("Fernhill Credit Union")."""
+    company = history.company
+    if not company or len(company_tokens(company)) != 1:
+        return company
+    fuller = [f.company for f in (item.facts for item in history.items)
+              if f.company and len(company_tokens(f.company)) > 1
+              and same_company(f.company, company)]
+    return max(fuller, key=lambda name: len(company_tokens(name)), default=company)
+
+
 def _as_sentence(note: str) -> str:
     # A full sentence is used as it is; a phrase ("your data platform migration") is framed.
     if note[-1:] in ".!?":
@@ -194,7 +213,7 @@ def _context(intent: DraftIntent, history: ApplicationHistory, user: Address,
     recipient_name = _body_text(recipient.name) if recipient else ""
     first = _first_name(recipient.name) if recipient else ""
     role = _body_text(history.role)
-    company = _body_text(history.company)
+    company = _body_text(_company_name(history))
     note = _note_for(history, intent.interviewer)
     interview_date = ""
     if intent.interview_at is not None:

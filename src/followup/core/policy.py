@@ -52,6 +52,8 @@ from types import MappingProxyType
 from zoneinfo import ZoneInfo
 
 from followup.core.business_days import BusinessCalendar, local_date, morning_of
+from followup.core.senders import is_hiring_mailbox, is_machine, is_role_mailbox, is_system_address
+from followup.core.threads import company_key, employer_domain
 from followup.core.model import (
     Address,
     Classification,
@@ -83,7 +85,10 @@ __all__ = [
     "decide",
     "draft_key",
     "holds_placeholder",
+    "company_tokens",
     "kind_of_key",
+    "named_companies",
+    "same_company",
 ]
 
 #: The spot a draft holds when the user has noted nothing specific about the interview. The
@@ -104,6 +109,12 @@ class PolicySettings:
     ``country``/``subdivision`` choose the public holidays (``holidays`` codes, e.g. "US",
     "DE"/"BY"). ``confidence_threshold``: an inbound label below it drafts nothing and asks the
     user to confirm it instead.
+
+    ``thank_you_counts_after``: a thank-you the user wrote after the interview's *start* plus
+    this margin counts, also before the scheduled end (the call ended early); mail before it
+    ("running five minutes late") does not. ``stale_after``: a follow-up due, or a message to
+    answer received, more than this long before the program learned of it (a first run over an
+    old mailbox) is not drafted any more (see :data:`SCHEDULE`).
     """
 
     tz: ZoneInfo
@@ -112,6 +123,8 @@ class PolicySettings:
     morning_hour: int = 9
     interview_duration: timedelta = timedelta(minutes=45)
     thank_you_max_lateness: timedelta = timedelta(hours=72)
+    thank_you_counts_after: timedelta = timedelta(minutes=10)
+    stale_after: timedelta = timedelta(days=14)
     followup_1_delay_days: int = 7
     followup_2_delay_days: int = 7
     final_delay_days: int = 14
@@ -126,8 +139,9 @@ class PolicySettings:
             problems.append(f"morning_hour must be within 0..23, not {self.morning_hour}")
         if self.interview_duration <= timedelta(0):
             problems.append("interview_duration must be positive")
-        if self.thank_you_max_lateness < timedelta(0):
-            problems.append("thank_you_max_lateness must not be negative")
+        for name in ("thank_you_max_lateness", "thank_you_counts_after", "stale_after"):
+            if getattr(self, name) < timedelta(0):
+                problems.append(f"{name} must not be negative")
         for name in ("followup_1_delay_days", "followup_2_delay_days", "final_delay_days",
                      "stop_after_days", "max_followups"):
             if getattr(self, name) < 0:
@@ -232,8 +246,8 @@ class DigestNote:
     """A line for the daily digest.
 
     ``kind`` is one of ``please_confirm``, ``find_contact``, ``add_specific_point``,
-    ``move_on``, ``check_sent_followup``, ``interview_time_unknown``. ``at`` is when the
-    situation arose, so the digest can tell new notes from old ones.
+    ``move_on``, ``check_sent_followup``, ``interview_time_unknown``, ``stale_followup``.
+    ``at`` is when the situation arose, so the digest can tell new notes from old ones.
     """
 
     kind: str
@@ -375,23 +389,50 @@ class Step:
 
 
 #: SPEC §3 as data. The ladder code reads ``delay`` and ``morning`` from here.
+#:
+#: Two rules guard against drafting what is no longer timely, both measured against when the
+#: program *learned* of the situation (``HistoryItem.learned_at``; on a first run over an old
+#: mailbox that is the first run, for every message):
+#:
+#: - the thank-you is skipped when the interview ended more than ``thank_you_max_lateness``
+#:   (72 h) before the program learned of the interview;
+#: - a follow-up of the ladder is skipped when its due date lies more than ``stale_after``
+#:   (14 days) before the program learned of the messages that make it due (the latest
+#:   ``learned_at`` of the application's messages up to that date). No draft: a
+#:   ``stale_followup`` digest note tells the user it was too late to draft it, and the ladder
+#:   waits for the user: a follow-up the user then writes counts as that step and the next one
+#:   is scheduled from it as usual; without one the application becomes ``no_response``
+#:   ``stop_after_days`` after the program learned of the situation. The later steps are not
+#:   drafted in its place (each counts from the previous one *sent*). A step already placed in
+#:   Drafts is never withdrawn by this rule.
+#: - likewise a reply to a rejection or good news, and a quick correction, are not drafted for
+#:   mail that was more than ``stale_after`` old when the program first saw it (the user has
+#:   long since dealt with it one way or another).
 SCHEDULE: tuple[Step, ...] = (
     Step(DraftKind.THANK_YOU, "the interview's end (start + interview_duration)", None, False,
-         "one per interviewer; not when the user already sent one; not when the interview "
-         "ended more than thank_you_max_lateness before the program learned of it"),
+         "one per interviewer; not when the user already sent one (hand-written mail from "
+         "start + thank_you_counts_after on counts; before the scheduled end only when it "
+         "thanks); not when the interview ended more than thank_you_max_lateness before the "
+         "program learned of it"),
     Step(DraftKind.FOLLOWUP_1, "the interview day, or the next business day after a stated "
          "decision date", "followup_1_delay_days", True,
-         "no employer reply since the interview"),
+         "no employer reply since the interview; not when due more than stale_after before "
+         "the program learned of the situation (a stale_followup note instead)"),
     Step(DraftKind.FOLLOWUP_2, "the day the user sent the previous follow-up",
-         "followup_2_delay_days", True, "still no reply; never when the previous one is unsent"),
+         "followup_2_delay_days", True, "still no reply; never when the previous one is unsent; "
+         "not when stale (as follow-up 1)"),
     Step(DraftKind.FOLLOWUP_FINAL, "the day the user sent the previous follow-up",
-         "final_delay_days", True, "still no reply; polite, acknowledges they are busy"),
+         "final_delay_days", True, "still no reply; polite, acknowledges they are busy; not "
+         "when stale (as follow-up 1)"),
     Step(DraftKind.REJECTION_REPLY, "the rejection is seen", None, False,
-         "only one per application; before any interview only with reply_to_early_rejection"),
+         "only one per application; before any interview only with reply_to_early_rejection; "
+         "not for a rejection more than stale_after old when first seen"),
     Step(DraftKind.POSITIVE_REPLY, "the good news is seen", None, False,
-         "not when the news itself asks to schedule an interview (that opens a new round)"),
+         "not when the news itself asks to schedule an interview (that opens a new round); "
+         "not for news more than stale_after old when first seen"),
     Step(DraftKind.CORRECTION, "the faulty follow-up is seen in Sent", None, False,
-         "the sent mail names another company or still holds a placeholder"),
+         "the sent mail names another company (the extracted Facts.company or the wording) "
+         "or still holds a placeholder; not for mail more than stale_after old when first seen"),
 )
 STEPS: Mapping[DraftKind, Step] = MappingProxyType({step.kind: step for step in SCHEDULE})
 
@@ -470,26 +511,97 @@ def holds_placeholder(text: str) -> bool:
                 or _PLACEHOLDER.search(own))
 
 
-_LEGAL_SUFFIX = re.compile(
-    r"\b(inc|incorporated|llc|ltd|limited|gmbh|ag|se|plc|corp|corporation|co|company|"
-    r"group|holdings?|s\.?a|b\.?v|n\.?v)\b\.?",
-    re.IGNORECASE,
+#: Words that say nothing of which company is meant (legal forms, "the", "&"/"and").
+_COMPANY_FILLER = frozenset({"and", "group", "holding", "holdings", "se", "nv", "sas", "kg"})
+
+
+def company_tokens(name: str | None) -> tuple[str, ...]:
+    """The words of a company name that identify it: ``"Harbor & Pine Health, Inc."`` gives
+    ``("harbor", "pine", "health")``; a domain label ``"nordlicht-mobility"`` gives
+    ``("nordlicht", "mobility")``."""
+    return tuple(w for w in company_key(name).split() if w not in _COMPANY_FILLER)
+
+
+def _abbreviates(short: str, words: tuple[str, ...]) -> bool:
+    # "fernhillcu" is "fernhill" + "c"redit + "u"nion: each word, from the first on and in
+    # order, gives itself or its initial; trailing words may be left out.
+    def walk(i: int, pos: int) -> bool:
+        if pos == len(short):
+            return i > 0
+        if i == len(words):
+            return False
+        word = words[i]
+        if short.startswith(word, pos) and walk(i + 1, pos + len(word)):
+            return True
+        return short[pos] == word[0] and walk(i + 1, pos + 1)
+
+    return walk(0, 0)
+
+
+def same_company(a: str | None, b: str | None) -> bool:
+    """True when two names may well be the same company, also when one comes from a domain.
+
+    "Acme" / "ACME Inc."; "Fernhill Credit Union" / "Fernhillcu" (from fernhillcu.example: the
+    name, then initials); "Harbor & Pine Health" / "Harborpine"; "Cobalt Ridge Software" /
+    "Cobaltridge". "Harbor & Pine Health" / "Fernhill Credit Union" differ. An empty name is no
+    claim, so it matches anything.
+    """
+    ta, tb = company_tokens(a), company_tokens(b)
+    if not ta or not tb:
+        return True
+    sa, sb = "".join(ta), "".join(tb)
+    if sa == sb:
+        return True
+    for (short_words, short), (long_words, long) in (((ta, sa), (tb, sb)), ((tb, sb), (ta, sa))):
+        if long_words[: len(short_words)] == short_words:
+            return True  # "Acme" / "Acme Robotics"
+        if len(short) >= 5 and long.startswith(short):
+            return True  # a name squashed from a domain is often the start of the full name
+        if len(short) >= 3 and len(short) < len(long) and _abbreviates(short, long_words):
+            return True
+    return False
+
+
+def _domain_name(email: str | None) -> str:
+    # The employer's own label of an address ("gwen@fernhillcu.example" gives "fernhillcu"),
+    # '' for free mail, ATSs, schedulers and job boards.
+    domain = employer_domain(email)
+    return domain.split(".", 1)[0] if domain else ""
+
+
+# "…the possibility of joining Harbor & Pine Health", "the analyst position at Globex": a
+# capitalised name after the words a template puts before the company. "my role at <former
+# employer>" is not one ("my" is not among the openers).
+_NAMED_COMPANY = re.compile(
+    r"(?i:\bjoin(?:ing)?(?:\s+(?:the|your)\s+team\s+(?:at|of))?"
+    r"|\b(?:the|this|your)\s+(?:[\w-]+\s+){0,4}?(?:role|position|opportunity|job|team)"
+    r"\s+(?:at|with))\s+"
+    r"(?P<name>[A-Z][\w'’-]*(?:[ \t]+(?:(?:&|and|of|de|von|du)[ \t]+)?[A-Z][\w'’-]*){0,4})"
 )
+_NOT_A_COMPANY = frozenset({
+    "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "january",
+    "february", "march", "april", "may", "june", "july", "august", "september", "october",
+    "november", "december", "zoom", "teams", "microsoft teams", "google meet", "meet", "webex",
+    "linkedin", "i", "you", "us", "we",
+})
 
 
-def _company_words(name: str) -> str:
-    name = _LEGAL_SUFFIX.sub(" ", name.casefold())
-    return " ".join(re.sub(r"[^\w]+", " ", name).split())
+def named_companies(text: str, people: Iterable[str] = ()) -> list[str]:
+    """Given a mail body, the company names the user's own part names as the employer.
 
-
-def _other_company(named: str | None, expected: str | None) -> str | None:
-    # "Acme" and "Acme Corp." are the same company; only a name sharing neither way is wrong.
-    if not named or not expected:
-        return None
-    a, b = _company_words(named), _company_words(expected)
-    if not a or not b or a in b or b in a:
-        return None
-    return named
+    ``people`` are names of persons (the contact, interviewers): "joining Gwen's team" names
+    no company.
+    """
+    person_words = {w.casefold() for name in people for w in re.findall(r"\w+", name or "")}
+    found = []
+    for m in _NAMED_COMPANY.finditer(_own_text(text)):
+        name = re.sub(r"(?:['’]s)?[.'’-]*$", "", m.group("name").strip())
+        if not name or name.casefold() in _NOT_A_COMPANY:
+            continue
+        if name.casefold().split()[0] in person_words:
+            continue
+        found.append(name)
+    return found
 
 
 # --------------------------------------------------------------------------------------------
@@ -541,6 +653,26 @@ def _utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC)
 
 
+def _named(address: Address) -> Address:
+    # A display name that only repeats the address is no name ("Dear rita@acme.example").
+    if address.name.strip().lower() == address.email.lower():
+        return Address("", address.email.lower())
+    return Address(address.name, address.email.lower())
+
+
+_THANKS = re.compile(
+    r"\b(thanks?|thank\s+you|thx|appreciate\w*|grateful|enjoyed|pleasure|great\s+(?:to\s+)?"
+    r"(?:speak|speaking|talk|talking|chat|chatting|meet|meeting)|danke|vielen\s+dank|merci|"
+    r"gracias)\b",
+    re.IGNORECASE,
+)
+
+
+def _thanks(text: str) -> bool:
+    """True when the user's own part of a mail thanks someone."""
+    return bool(_THANKS.search(_own_text(text)))
+
+
 def _asks_to_schedule(item: _Item) -> bool:
     # Good news that books the next interview is an invitation (SPEC §3): no positive reply.
     return item.facts.interview_start is not None or any(
@@ -569,7 +701,7 @@ class _Decider:
         self.wakeups: list[datetime] = []
         self.rounds: list[_Round] = []
         self.followups_sent = 0
-        self._contact: tuple[Address | None] | None = None
+        self._contacts: dict[int, Address | None] = {}
 
     # -- inputs ------------------------------------------------------------------------------
 
@@ -610,9 +742,16 @@ class _Decider:
         return start, end
 
     def usable(self, address: Address | None) -> bool:
-        """A recipient a person reads: not a no-reply address, not the user."""
+        """A recipient a person reads: not a no-reply, ATS, scheduling-tool or job-board
+        address, not the user."""
         return (address is not None and bool(address.email) and not address.is_no_reply
-                and address.email.lower() not in self.users)
+                and not is_machine(address) and address.email.lower() not in self.users)
+
+    def person(self, address: Address | None) -> bool:
+        """Like :meth:`usable`, for a raw From or ORGANIZER the extractor has not vetted: also
+        not a shared mailbox (careers@, info@) or a system's address."""
+        return self.usable(address) and not (
+            is_hiring_mailbox(address) or is_role_mailbox(address) or is_system_address(address))
 
     # -- pass 1: rounds ----------------------------------------------------------------------
 
@@ -665,21 +804,52 @@ class _Decider:
 
     # -- who, and which thread ---------------------------------------------------------------
 
-    def contact(self) -> Address | None:
-        """The human contact: the latest one extracted from inbound mail, else an interviewer."""
-        if self._contact is None:
-            self._contact = (self._find_contact(),)
-        return self._contact[0]
+    def contact(self, r: _Round | None = None) -> Address | None:
+        """The application's human contact for round ``r`` (``None``: the latest round).
 
-    def _find_contact(self) -> Address | None:
+        SPEC §3: the person who organised the interview. In order: the calendar ORGANIZER of
+        the round's invitations and confirmations, the contact extracted from them (the
+        recruiter who signed), their human sender; then the rounds before; then the contact of
+        any other mail from the employer, latest first; an interviewer only when nobody else is
+        known, and never the user or a machine. Of these the first who is not an interviewer
+        wins: a follow-up is for whoever runs the process, thank-yous are for interviewers.
+        """
+        number = r.number if r is not None else 0
+        if number not in self._contacts:
+            self._contacts[number] = self._find_contact(r)
+        return self._contacts[number]
+
+    def _find_contact(self, r: _Round | None) -> Address | None:
+        rounds = list(reversed(self.rounds))
+        if r is not None:
+            rounds = [r, *(other for other in rounds if other is not r)]
+        candidates: list[Address] = []
+        for rnd in rounds:
+            for it in reversed(rnd.scheduling):
+                for event in it.message.calendar:
+                    if event.method.upper() != "CANCEL" and self.person(event.organizer):
+                        candidates.append(_named(event.organizer))
+            for it in reversed(rnd.scheduling):
+                if self.usable(it.facts.contact):
+                    candidates.append(it.facts.contact)
+                if self.person(it.message.sender):
+                    candidates.append(_named(it.message.sender))
         for it in reversed(self.inbound):
             if self.usable(it.facts.contact):
-                return it.facts.contact
-        for r in reversed(self.rounds):
-            for person in r.interviewers:
-                if self.usable(person):
-                    return person
-        return None
+                candidates.append(it.facts.contact)
+        interviewers = [p for rnd in rounds for p in rnd.interviewers if self.usable(p)]
+        held = {p.email.lower() for p in interviewers}
+        organiser = next((c for c in candidates if c.email.lower() not in held), None)
+        return organiser or next(iter(candidates), None) or next(iter(interviewers), None)
+
+    def reply_contact(self, it: _Item) -> Address | None:
+        """Who a reply to ``it`` goes to: the person who wrote it (the extracted contact, else
+        a human sender), else the application's contact (a no-reply rejection)."""
+        if self.usable(it.facts.contact):
+            return it.facts.contact
+        if self.person(it.message.sender):
+            return _named(it.message.sender)
+        return self.contact()
 
     @staticmethod
     def _involves(message: Message, person: Address) -> bool:
@@ -733,6 +903,18 @@ class _Decider:
         return [i for i in self.outbound
                 if i.at > start and (until is None or i.at < until) and not i.item.draft_key]
 
+    def _thank_you_mail(self, r: _Round, late: datetime) -> list[_Item]:
+        """Hand-written mail that counts as round ``r``'s thank-you: any sent after the
+        interview's end and before ``late``; one sent while it was still scheduled (the call
+        ended early) only when it thanks and was sent ``thank_you_counts_after`` after the
+        start. Mail from before the interview ("looking forward to tomorrow") never counts."""
+        assert r.start is not None and r.end is not None
+        opens = r.start + self.s.thank_you_counts_after
+        after = self._hand_written(r.end, late)
+        during = [i for i in self._hand_written(opens - timedelta(microseconds=1), None)
+                  if i.at <= r.end and _thanks(i.message.text)]
+        return sorted([*during, *after], key=lambda i: (i.at, i.seq))
+
     # -- pass 2: drafts ----------------------------------------------------------------------
 
     def propose(self, intent: DraftIntent) -> bool:
@@ -754,7 +936,7 @@ class _Decider:
         late = r.end + self.s.thank_you_max_lateness
         rejected_after = any(i.event is Event.REJECTED and i.at >= r.end for i in self.inbound)
         people = list(dict.fromkeys(r.interviewers))  # keep order, drop repeats
-        contact = self.contact()
+        contact = self.contact(r)
         if people:
             targets = [(p, p.email.lower(), p) for p in people]
         else:
@@ -764,7 +946,7 @@ class _Decider:
         # Hand-written mail in the thank-you window counts as the thank-you: to the people it
         # went to, or to everyone of the round when it went to none of them (SPEC §3).
         done: dict[str | None, datetime] = {}
-        for out in self._hand_written(r.end, late):
+        for out in self._thank_you_mail(r, late):
             rcpts = {a.email.lower() for a in (*out.message.to, *out.message.cc)}
             hit = [rcpt for _, rcpt, _ in targets if rcpt is not None and rcpt in rcpts]
             for rcpt in hit or [rcpt for _, rcpt, _ in targets]:
@@ -775,7 +957,8 @@ class _Decider:
                 done[rcpt] = min(done.get(rcpt, when), when)
         first_sent = min(done.values(), default=None)
         if first_sent is not None and first_sent < r.end + _THANK_YOU_WINDOW:
-            self.timed_events.append((first_sent, Event.THANK_YOU_DONE,
+            # One sent before the scheduled end (the call ended early) is done when it ends.
+            self.timed_events.append((max(first_sent, r.end), Event.THANK_YOU_DONE,
                                       f"thank-you of round {r.number} sent"))
         else:
             self.timed_events.append((r.end + _THANK_YOU_WINDOW, Event.THANK_YOU_DONE,
@@ -807,7 +990,7 @@ class _Decider:
         count = self.s.max_followups
         previous: datetime | None = None  # when the previous rung was sent
         window_start = r.opened_at
-        contact = self.contact()
+        contact = self.contact(r)
         sent_count = 0
         for n in range(1, count + 1):
             kind = self._rung_kind(n, count)
@@ -832,6 +1015,8 @@ class _Decider:
             if any(self.closed(twin) for twin in twins):
                 break  # dismissed: never again; edited: the user's to send, the ladder waits
             due = self._rung_due(kind, end, previous, window_start)
+            if self._stale_rung(kind, due, twins):
+                break
             thread_candidates = [i for i in self.items if i.at >= r.opened_at and (
                 i.item.outbound or i.event in (Event.INVITED, Event.SCHEDULED,
                                                Event.TIMELINE_UPDATED))]
@@ -850,6 +1035,38 @@ class _Decider:
                                           f"last follow-up of round {r.number}"))
         if is_current:
             self.followups_sent = sent_count
+
+    def _learned_by(self, moment: datetime) -> datetime:
+        """When the program learned of the situation at ``moment``: the latest ``learned_at``
+        of the messages dated up to then (on a first run over an old mailbox, the first run)."""
+        return max((_utc(i.item.learned_at) for i in self.items if i.at <= moment),
+                   default=moment)
+
+    def _stale_rung(self, kind: DraftKind, due: datetime, twins: list[str]) -> bool:
+        """True (and noted) when the step due at ``due`` is too old to draft (see SCHEDULE)."""
+        if any(twin in self.records for twin in twins):
+            return False  # already journalled or placed: never withdrawn
+        learned = self._learned_by(due)
+        if learned - due <= self.s.stale_after:
+            return False
+        gave_up = self._morning(self._local(learned) + timedelta(days=self.s.stop_after_days))
+        if self.now < _utc(gave_up):  # afterwards the move_on note says what is left to say
+            late_by = (learned - due).days
+            label = {DraftKind.FOLLOWUP_1: "first follow-up",
+                     DraftKind.FOLLOWUP_2: "next follow-up",
+                     DraftKind.FOLLOWUP_FINAL: "final follow-up"}[kind]
+            self.notes.append(DigestNote(
+                "stale_followup",
+                f"The {label} was due on {self._local(due):%a %d %b %Y}, {late_by} days before "
+                "the program first saw this mail: too late to draft it automatically. Write "
+                "one yourself if you still want this job; the schedule goes on from it. "
+                "Without one the application is closed as no response on "
+                f"{gave_up:%a %d %b}.",
+                None, learned.astimezone(self.tz)))
+        self.timed_events.append((_utc(gave_up), Event.GAVE_UP,
+                                  f"no follow-up sent {self.s.stop_after_days} days after the "
+                                  f"stale {kind.value} was noted"))
+        return True
 
     @staticmethod
     def _rung_kind(n: int, count: int) -> DraftKind:
@@ -893,6 +1110,11 @@ class _Decider:
                 due = max(due, back)
         return due
 
+    def _stale_message(self, it: _Item) -> bool:
+        # Mail more than stale_after old when the program first saw it (a first run over an
+        # old mailbox) gets no reply or correction: the user has long since dealt with it.
+        return _utc(it.item.learned_at) - it.at > self.s.stale_after
+
     def rejection_reply(self) -> None:
         rejection = next((i for i in self.inbound if i.event is Event.REJECTED), None)
         if rejection is None:
@@ -904,7 +1126,9 @@ class _Decider:
         if any(i.at > rejection.at and i.event in (Event.INVITED, Event.SCHEDULED, Event.POSITIVE)
                for i in self.inbound):
             return  # the employer reopened the application: the reply would be out of date
-        contact = self.contact()
+        if self._stale_message(rejection):
+            return
+        contact = self.reply_contact(rejection)
         key = draft_key(self.h.account, self.h.application_id, DraftKind.REJECTION_REPLY)
         self.propose(DraftIntent(
             key=key, kind=DraftKind.REJECTION_REPLY,
@@ -923,7 +1147,9 @@ class _Decider:
         if any(i.at > news.at and i.event in (Event.INVITED, Event.SCHEDULED, Event.REJECTED)
                for i in self.inbound):
             return  # a new round (or a turn for the worse) supersedes it
-        contact = self.contact()
+        if self._stale_message(news):
+            return
+        contact = self.reply_contact(news)
         key = draft_key(self.h.account, self.h.application_id, DraftKind.POSITIVE_REPLY,
                         round=len(self.rounds), message_id=news.message.message_id)
         self.propose(DraftIntent(
@@ -931,6 +1157,38 @@ class _Decider:
             to=contact if self.usable(contact) else None, reply_to=news.message,
             round=len(self.rounds),
         ))
+
+    def _company_names(self, out: _Item) -> list[str]:
+        """The names this application's employer goes by: the application's company, the
+        companies its inbound mail names, and the employer domains of the people in it and of
+        the mail ``out``'s recipients ("fernhillcu" of gwen@fernhillcu.example)."""
+        names = [self.h.company or ""]
+        names += [i.facts.company or "" for i in self.inbound
+                  if i.confident and i.label is not Label.OTHER]
+        people: list[Address | None] = [self.contact(), *out.message.to, *out.message.cc]
+        for it in self.inbound:
+            people += [it.facts.contact, it.message.sender if self.person(it.message.sender)
+                       else None]
+        for r in self.rounds:
+            people += r.interviewers
+        names += [_domain_name(p.email) for p in people if p is not None]
+        return [n for n in dict.fromkeys(names) if company_tokens(n)]
+
+    def _wrong_company(self, out: _Item) -> str | None:
+        """The company a sent mail names by mistake: the extracted ``Facts.company`` of the
+        outbound mail, else a name its wording gives the employer ("…joining Globex"), when it
+        is none of the names the application's employer goes by; ``None`` when all is well
+        or nothing is known to compare with."""
+        known = self._company_names(out)
+        if not known:
+            return None
+        persons = [p.name for p in (self.contact(), *out.message.to, *out.message.cc,
+                                    *(i for r in self.rounds for i in r.interviewers)) if p]
+        claimed = [out.facts.company or "", *named_companies(out.message.text, persons)]
+        for name in claimed:
+            if company_tokens(name) and not any(same_company(name, k) for k in known):
+                return name.strip()
+        return None
 
     def corrections(self) -> None:
         contact = self.contact()
@@ -940,7 +1198,9 @@ class _Decider:
                 continue
             if kind is None and not self.after_any_interview(out.at):
                 continue  # mail before any interview is not a follow-up
-            wrong = _other_company(out.facts.company, self.h.company)
+            if self._stale_message(out):
+                continue
+            wrong = self._wrong_company(out)
             if wrong is None and not holds_placeholder(out.message.text):
                 continue
             if any(o.at > out.at for o in self.outbound):

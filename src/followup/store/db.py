@@ -187,10 +187,11 @@ class Store:
         self.db.execute(f"UPDATE messages SET {sets} WHERE account=? AND message_id=?",
                         (*columns.values(), account, message_id))
 
-    def mark_sent(self, account: str, message_id: str, sent_at: str) -> None:
-        """Record that a stored message (e.g. one of our drafts) was seen in Sent."""
-        self.db.execute("UPDATE messages SET outbound=1, sent_at=COALESCE(sent_at, ?) "
-                        "WHERE account=? AND message_id=?", (sent_at, account, message_id))
+    def is_unsent_draft(self, account: str, message_id: str) -> bool:
+        """True for a stored outbound message not yet seen sent (a draft, ours or the user's)."""
+        row = self.db.execute("SELECT outbound, sent_at FROM messages WHERE account=? AND message_id=?",
+                              (account, message_id)).fetchone()
+        return row is not None and bool(row[0]) and row[1] is None
 
     def thread_of(self, account: str, message_ids: Iterable[str]) -> str | None:
         """Return the thread key of the first stored message among ``message_ids``."""
