@@ -85,7 +85,35 @@ class MaildirAccount(_AccountBase):
     drafts_folder: str = ".Drafts"
 
 
-Account = Annotated[ImapAccount | MaildirAccount, Field(discriminator="type")]
+class GmailAccount(_AccountBase):
+    """A Gmail account through the Gmail REST API (:mod:`followup.mailbox.gmail`).
+
+    The OAuth token comes from ``followup auth gmail --account NAME`` and lives in ``token_file``
+    (default: ``<state_dir>/gmail-<name>.token.json``, mode 0600) or, under systemd, in the
+    credential ``token_credential`` (``LoadCredential=``). ``client_secrets_file`` (the OAuth
+    client downloaded from Google Cloud) is read by ``followup auth`` only. ``labels: true``
+    puts stage labels (``Jobs/Interview`` …) on the application's threads and needs the
+    ``gmail.modify`` scope. (Gmail over IMAP is an ``imap`` account on ``imap.gmail.com``.)
+    """
+
+    type: Literal["gmail"]
+    address: str = Field(description="the Gmail address of this account")
+    client_secrets_file: Path | None = None
+    token_file: Path | None = None
+    token_credential: str | None = None
+    labels: bool = False
+    timeout_seconds: float = Field(default=30.0, gt=0, le=600)
+
+    @model_validator(mode="after")
+    def _check(self) -> GmailAccount:
+        if self.token_file is not None and self.token_credential is not None:
+            raise ValueError("set at most one of token_file, token_credential")
+        if "@" not in self.address:
+            raise ValueError("address must be the account's Gmail address (name@gmail.com)")
+        return self
+
+
+Account = Annotated[ImapAccount | MaildirAccount | GmailAccount, Field(discriminator="type")]
 
 
 class SyncSettings(_Strict):
@@ -314,7 +342,7 @@ def parse_config(text: str, *, source: Path | None = None, environ: dict[str, st
 def _describe(error: dict) -> str:
     loc = [str(part) for part in error.get("loc", ())]
     # The discriminated union puts the account type into the path ("accounts.0.imap.host").
-    if len(loc) >= 3 and loc[0] == "accounts" and loc[2] in ("imap", "maildir"):
+    if len(loc) >= 3 and loc[0] == "accounts" and loc[2] in ("imap", "maildir", "gmail"):
         del loc[2]
     key = ".".join(loc) or "(top level)"
     kind = error.get("type", "")

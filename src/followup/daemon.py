@@ -25,8 +25,9 @@ one account never overlap, even across a reload). What happens after a failure, 
 - AuthError: one critical line saying what to do; that account is paused until a reload
   (SIGHUP) or a restart. Other accounts go on.
 - ConfigError (bad config or secret at start): raised to the command line, exit 78. At run
-  time (a secret file made world-readable, a folder gone, a certificate failing) it pauses the
-  account like an AuthError. A reload with a broken config keeps the running one.
+  time (a certificate failing verification; FolderNotFound, when Sent or Drafts is still
+  missing after two retries) the account is paused like for an AuthError. A reload with a
+  broken config keeps the running one.
 
 Stopping (SIGTERM) asks running cycles to stop at their next batch boundary (between
 transactions), waits ``stop_grace`` seconds, then cuts their connections; the process exits
@@ -509,8 +510,8 @@ class Daemon:
                 self._wake_at(name, engine.next_wakeup)
         elif isinstance(failure, AuthError):
             self._pause(account, failure, "the login")
-        elif isinstance(failure, FolderNotFound):
-            self._pause(account, failure, "the folders")
+        elif isinstance(failure, FolderNotFound) and account.failures >= 2:
+            self._pause(account, failure, "finding the folders")  # a rename is retried twice first
         else:
             self._failed(account, failure, seconds)
 

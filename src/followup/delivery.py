@@ -1,10 +1,14 @@
 """Delivering the daily digest: the ONLY place in the program that sends mail.
 
-Two ways, both to the user themselves:
+Three ways, all to the user themselves:
 
 * :func:`append_to_inbox` puts the digest into the INBOX of one of the user's own accounts
   through the mailbox backend (IMAP APPEND, or a file in a Maildir). It needs no permission to
   send, which is why it is the default.
+* For a Gmail API account, :func:`append_to_inbox` hands it to :func:`send_gmail` instead:
+  ``users.messages.send`` to the user's own address (the ``gmail.compose`` scope can send but not
+  store into the INBOX). It is the only call of a Gmail send method in the program; a test
+  checks that (``tests/test_only_the_digest_sends.py``).
 * :func:`send_smtp` hands it to an SMTP server: ``starttls`` (port 587), ``tls`` (465) or
   ``plain`` (25, only to this machine; the config refuses anything else). The password is a
   reference (``password_file``/``password_env``/``password_credential``) resolved at the moment
@@ -18,6 +22,7 @@ classifier files it as ``other`` should it read it back from a watched INBOX.
 
 from __future__ import annotations
 
+import base64
 import email.policy
 import email.utils
 import hashlib
@@ -29,12 +34,16 @@ from datetime import date, datetime
 from email.headerregistry import Address as HeaderAddress
 from email.message import EmailMessage
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from followup.config import SmtpSettings, _read_secret_file
 from followup.core.compose import sanitise_header
 from followup.core.model import FolderRole
 from followup.errors import AuthError, ConfigError, ProtocolError, TransientError
 from followup.mailbox.base import Mailbox
+
+if TYPE_CHECKING:
+    from followup.mailbox.gmail import GmailMailbox
 
 #: The header naming the local day a digest is for; used to find an interrupted delivery.
 DIGEST_HEADER = "X-Followup-Digest"
@@ -77,8 +86,27 @@ def build_message(*, subject: str, text: str, html: str, sender: HeaderAddress, 
 
 
 def append_to_inbox(mailbox: Mailbox, message: EmailMessage, *, when: datetime) -> str | None:
-    """Store the digest, unread, in the mailbox's INBOX; return its ref. Raises MailboxError."""
+    """Store the digest, unread, in the mailbox's INBOX; return its ref. Raises MailboxError.
+
+    A Gmail API mailbox gets it by :func:`send_gmail` (to the user's own address, so it lands
+    in the INBOX just the same)."""
+    from followup.mailbox.gmail import GmailMailbox
+
+    if isinstance(mailbox, GmailMailbox):
+        return send_gmail(mailbox, message)
     return mailbox.append(FolderRole.INBOX, message.as_bytes(), flags=(), when=when)
+
+
+def send_gmail(mailbox: GmailMailbox, message: EmailMessage) -> str | None:
+    """Send the digest with the Gmail API's ``users.messages.send``; return the message id.
+
+    Never retried after an answer that may come after the mail went out (5xx, a dropped
+    connection): the digest job's claim then keeps it from going out twice. Raises MailboxError.
+    """
+    raw = base64.urlsafe_b64encode(message.as_bytes()).decode("ascii")
+    sent = mailbox.call(lambda service: service.users().messages().send(userId="me", body={"raw": raw}),
+                        "messages.send (the digest)", create=True)
+    return str(sent.get("id")) if isinstance(sent, dict) and sent.get("id") else None
 
 
 def resolve_smtp_password(settings: SmtpSettings, *, environ: dict[str, str] | None = None) -> str | None:

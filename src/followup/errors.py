@@ -8,7 +8,8 @@
     │   ├── TransientError     socket errors, timeouts, BYE, HTTP 429/5xx: retry later, cursor untouched
     │   ├── AuthError          bad password, expired token: tell the user, pause the account
     │   ├── FolderNotFound     no folder with the role (e.g. no \\Drafts): a config problem
-    │   └── ProtocolError      the server answered something we cannot use
+    │   ├── ProtocolError      the server answered something we cannot use
+    │   └── CursorExpired      a change cursor (Gmail historyId) is too old: the sync rescans its window
     └── StoreError             the SQLite state cannot be opened or written
 
 Backends map library exceptions at their boundary with ``raise … from exc`` (as httpx does),
@@ -64,6 +65,11 @@ class FolderNotFound(MailboxError):
 
 class ProtocolError(MailboxError):
     """The server answered something we cannot use."""
+
+
+class CursorExpired(MailboxError):
+    """The server no longer keeps changes since the given cursor (Gmail ``history.list`` 404:
+    history lasts about a week). Never reaches the user: :mod:`followup.sync` rescans the window."""
 
 
 class StoreError(FollowupError):

@@ -81,6 +81,10 @@ def run_cycle(config: Config, store: Store, now: datetime, *,
             mailbox.connect()
             report.syncs.append(sync_account(mailbox, store, ctx, now))
             report.engines.append(run_engine(mailbox, store, config, now))
+            if getattr(mailbox, "labels", False) is True and callable(getattr(mailbox, "apply_stage_labels", None)):
+                from followup.mailbox.gmail import stage_threads  # Gmail's optional Jobs/… labels
+
+                mailbox.apply_stage_labels(stage_threads(store, account.name))
         except MailboxError as exc:
             report.errors[account.name] = str(exc)
             report.failures[account.name] = exc

@@ -18,8 +18,8 @@ Backends with a change feed (the Gmail API: ``changes_since(role, token) -> (add
 removed refs, new token)``) are synced by :func:`_sync_folder_by_changes` instead of steps 2-3's
 listing: the first run lists the window (``messages.list``) and stores the token read *before*
 the listing (the historyId from ``folder_state``); later runs ask for the changes since the stored
-token. The token lives in the cursor's ``modseq`` and moves only in the transaction that ends
-the folder's last batch (batches in between keep the old one, so a crash replays, never skips).
+token. The token lives in the cursor's ``modseq`` and moves only in the transaction that stores
+the folder's last batch (batches before it keep the old one, so a crash replays, never skips).
 When the backend says the token is too old (:class:`~followup.errors.CursorExpired`), the window
 is rescanned; the cursor's ``last_ref`` (unused by such backends) counts consecutive rescans,
 and from :data:`RESYNC_ALERT` on each one is logged as an error (a feed that keeps expiring).
@@ -231,19 +231,23 @@ def _sync_folder_by_changes(mailbox: Mailbox, store: Store, ctx: SyncContext, ro
             store.forget_locations(account, role, vanished)
     new_refs = [r for r in dict.fromkeys(added) if r not in known and r not in vanished]
     folder.new_refs = len(new_refs)
-    # Batches in between keep the old token (None on a listing): a crash replays, never skips.
+    # Batches before the last keep the old token (None on a listing): a crash replays, never
+    # skips. The last batch commits the new token with itself.
     pending = StoredCursor(validity=state.validity, last_ref=resyncs, next_ref=None, messages=-1, modseq=token)
+    final = StoredCursor(validity=state.validity, last_ref=resyncs, next_ref=state.next_ref,
+                         messages=state.messages, modseq=new_token)
     for start in range(0, len(new_refs), ctx.batch_size):
         batch = new_refs[start:start + ctx.batch_size]
         if ctx.progress:
             ctx.progress(f"{account} {role.value}", start, len(new_refs))
-        _sync_batch(mailbox, store, ctx, role, state, batch, now, folder, report, None, pending=pending)
+        last = start + ctx.batch_size >= len(new_refs)
+        _sync_batch(mailbox, store, ctx, role, state, batch, now, folder, report, None,
+                    pending=final if last else pending)
     if ctx.progress and new_refs:
         ctx.progress(f"{account} {role.value}", len(new_refs), len(new_refs))
-    with store.transaction():
-        store.save_cursor(account, role, StoredCursor(
-            validity=state.validity, last_ref=resyncs, next_ref=state.next_ref, messages=state.messages,
-            modseq=new_token), now)
+    if not new_refs:
+        with store.transaction():
+            store.save_cursor(account, role, final, now)
     return folder
 
 

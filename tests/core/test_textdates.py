@@ -155,3 +155,31 @@ def test_unknown_zones_resolve_to_none(name):
 def test_times_default_to_the_given_zone_when_none_is_written():
     (span,) = find_datetimes("Thursday, March 5 at 9:00", ref=SENT, tz=timezone.utc)
     assert span.start == datetime(2026, 3, 5, 9, 0, tzinfo=timezone.utc)
+
+
+WEEKDAY_OF_MONTH = [
+    # "<weekday> the <ordinal>": the first day on or after the message's day that is both
+    ("by Friday the 13th", date(2026, 2, 19), date(2026, 3, 13)),
+    ("by Wednesday the 1st", date(2026, 3, 23), date(2026, 4, 1)),
+    ("before Monday, the 6th", date(2026, 3, 25), date(2026, 4, 6)),
+    ("by Thursday 9th", date(2026, 3, 25), date(2026, 4, 9)),
+    ("on Friday the 13th", date(2026, 3, 13), date(2026, 3, 13)),
+    # with a month it is an ordinary date
+    ("by Friday, the 13th of March", date(2026, 2, 19), date(2026, 3, 13)),
+    # a weekday alone is still the next one
+    ("by Friday", date(2026, 2, 19), date(2026, 2, 20)),
+]
+
+
+@pytest.mark.parametrize(("phrase", "ref", "expected"), WEEKDAY_OF_MONTH, ids=[w[0] for w in WEEKDAY_OF_MONTH])
+def test_a_weekday_with_a_day_of_the_month_is_the_next_date_that_has_both(phrase, ref, expected):
+    assert resolve_timeline(phrase, ref) == expected
+
+
+def test_a_weekday_with_a_day_of_the_month_pairs_with_a_time():
+    spans = find_datetimes("Could we do Tuesday the 10th at 2pm ET?", ref=SENT, tz=NY)
+    assert [s.start.isoformat() for s in spans] == ["2026-03-10T14:00:00-04:00"]
+
+
+def test_a_timeline_phrase_wrapped_over_two_lines_still_resolves():
+    assert resolve_timeline("plans to make its decision by\nWednesday the 1st", date(2026, 3, 23)) == date(2026, 4, 1)

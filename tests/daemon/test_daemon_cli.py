@@ -104,6 +104,10 @@ def test_status_shows_the_next_draft_and_its_date(maildir_app, capsys):
     assert app["next_draft"]["kind"] == "followup_1"
     due = datetime.fromisoformat(app["next_draft"]["due"])
     assert due > datetime.now(UTC) + timedelta(days=4) and due.hour == 9  # a morning a week later
+    assert datetime.now(UTC) - datetime.fromisoformat(app["last_contact"]) > timedelta(days=2)  # the invitation
+    assert main(["--config", str(maildir_app), "status"]) == 0
+    table = capsys.readouterr().out
+    assert "next" in table and "09:00" in table  # (rich wraps the headers at 80 columns)
 
 
 def test_show_tells_the_whole_history_with_causes(maildir_app, capsys):

@@ -116,3 +116,30 @@ def test_a_connection_dropped_during_fetch_is_retried_and_nothing_is_lost_or_dou
         keys = drafts_by_key(server, user)
     assert len(keys) == 12 and all(n == 1 for n in keys.values()), keys
     assert len(inbound_messages(config)) == 12
+
+
+def test_idle_wait_times_out_quietly_wakes_on_new_mail_and_re_idles_on_one_connection(dovecot_server):
+    import threading
+
+    from followup.mailbox.imap import ImapMailbox, ImapSettings
+
+    user, password = dovecot_server.new_user()
+    box = ImapMailbox("school", ImapSettings(host=dovecot_server.host, port=dovecot_server.port,
+                                             security="plain", username=user, password=password, timeout=5))
+    box.connect()
+    try:
+        assert box.supports_idle
+        started = time.monotonic()
+        assert box.idle_wait(0.6, tick=0.2) is False
+        assert 0.5 < time.monotonic() - started < 2
+        commands = box.commands_issued
+        timer = threading.Timer(0.3, deliver, args=(dovecot_server, user, [interview_mail(40, "Pushco")]))
+        timer.start()
+        started = time.monotonic()
+        assert box.idle_wait(10, tick=1.0) is True  # the same connection IDLEs again
+        assert time.monotonic() - started < 3
+        timer.join()
+        assert box.commands_issued == commands + 1  # one IDLE (DONE ends it; no new login or EXAMINE)
+        assert box.idle_wait(0.3, should_stop=lambda: True) is False  # asked to stop: returns at once
+    finally:
+        box.close()

@@ -169,3 +169,63 @@ def test_a_wake_during_a_cycle_makes_it_run_once_more(tmp_path):
         gate.set()
         wait_for(lambda: daemon.accounts["home"].cycles >= 2, 5, what="the second cycle")
         assert len(seen) == 2
+
+
+def test_the_watchdog_is_fed_while_healthy_and_starves_when_a_cycle_is_stuck(tmp_path):
+    import time
+
+    from followup.daemon import STUCK_AFTER
+
+    config, _ = maildir_config(tmp_path, digest=False)
+    path = str(tmp_path / "notify")
+    listener = NotifySocket(path)
+    listener.sock.settimeout(0.2)
+    notifier = Notifier({"NOTIFY_SOCKET": path, "WATCHDOG_USEC": "300000", "WATCHDOG_PID": str(os.getpid())})
+    daemon = Daemon(config, poll_interval=3600, notifier=notifier)
+
+    def received(seconds: float) -> list[str]:
+        notes, deadline = [], time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            try:
+                notes.append(listener.read())
+            except TimeoutError:
+                pass
+        return notes
+
+    with DaemonThread(daemon):
+        notes = received(0.8)
+        assert notes[0].startswith("READY=1") and notes.count("WATCHDOG=1") >= 3
+        with daemon._lock:  # a cycle that has made no progress for too long
+            daemon.accounts["home"].running = True
+            daemon.accounts["home"].started = time.monotonic() - STUCK_AFTER.total_seconds() - 1
+        received(0.2)
+        assert "WATCHDOG=1" not in received(0.6)
+        with daemon._lock:
+            daemon.accounts["home"].running = False
+        assert "WATCHDOG=1" in received(0.6)
+
+
+def test_a_server_that_is_down_is_retried_with_growing_pauses_never_in_a_tight_loop(tmp_path, caplog):
+    import time
+
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    secret = tmp_path / "pw"
+    secret.write_text("x")
+    secret.chmod(0o600)
+    config = tmp_path / "config.yaml"
+    config.write_text(f"state_dir: {tmp_path / 'state'}\ndigest: {{enabled: false}}\naccounts:\n"
+                      f"  - {{name: down, type: imap, host: 127.0.0.1, port: {port}, security: plain, "
+                      f"username: u, password_file: {secret}}}\n")
+    caplog.set_level(logging.INFO, logger="followup")
+    daemon = Daemon(config, backoff_base=0.4, backoff_max=60)
+    with DaemonThread(daemon):
+        time.sleep(3.0)
+        failures = daemon.accounts["down"].failures
+        assert "retrying: down" in daemon.status_line()
+    # 0.4 s, 0.8 s, 1.6 s ... (±25 %): three or four attempts in three seconds, not hundreds
+    assert 2 <= failures <= 5, failures
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert warnings[0].startswith("down: temporary failure (attempt 1), retrying in ")
+    assert "Connection refused" in warnings[0] or "refused" in warnings[0].lower()

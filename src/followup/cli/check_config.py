@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from followup.cli.common import load
-from followup.config import ImapAccount, resolve_secret
+from followup.config import GmailAccount, ImapAccount, resolve_secret
 from followup.errors import ConfigError
 
 
@@ -22,6 +22,13 @@ def run(args: argparse.Namespace) -> int:
         if isinstance(account, ImapAccount):
             try:
                 resolve_secret(account)
+            except ConfigError as exc:
+                problems.append(str(exc))
+        elif isinstance(account, GmailAccount):
+            from followup.mailbox.gmail_auth import token_source
+
+            try:
+                token_source(config, account)
             except ConfigError as exc:
                 problems.append(str(exc))
     if problems:

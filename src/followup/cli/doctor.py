@@ -121,6 +121,8 @@ def _check_secrets(report: Report, config: Config) -> set[str]:
         else:
             report.warn(f"{account.name}: secret from the environment ({account.password_env or account.oauth2_token_env}); "
                         "a file (mode 0600) or a systemd credential is safer")
+    if not any(isinstance(a, ImapAccount) for a in config.accounts):
+        report.info("none needed (Maildir accounts only)")
     return usable
 
 
@@ -173,9 +175,10 @@ def _check_account(report: Report, config: Config, name: str) -> None:
             if "IDLE" not in caps:
                 report.info(f"{name}: no IDLE: new mail is seen at the next poll "
                             f"(every {config.sync.poll_interval_seconds} s)")
-        else:
-            assert isinstance(account, MaildirAccount)
+        elif isinstance(account, MaildirAccount):
             report.ok(f"{name}: Maildir {account.path}")
+        else:  # a Gmail API account: connect() checked the token with getProfile
+            report.ok(f"{name}: Gmail API as {getattr(mailbox, 'email_address', None) or account.address}")
         for role in (FolderRole.INBOX, FolderRole.SENT, FolderRole.DRAFTS):
             try:
                 folder = mailbox.folder_name(role) if hasattr(mailbox, "folder_name") else role.value

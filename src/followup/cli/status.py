@@ -9,7 +9,7 @@ from followup.cli.common import load, open_store, utc_now
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser("status", help="show every application and its stage")
+    parser = sub.add_parser("status", help="every application: stage, last contact, next draft and its date")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     parser.add_argument("application", nargs="?", help="show one application's history")
     parser.set_defaults(func=run)
@@ -44,11 +44,31 @@ def rows_for(store, *, config=None, now=None) -> list[dict]:
             "id": r["id"], "account": r["account"], "company": r["company"], "role": r["role"],
             "stage": r["stage"], "contact": r["contact_email"], "updated": r["updated_at"],
             "events": [{"at": e["at"], "stage": e["stage"], "cause": e["cause"]} for e in store.events(r["id"])],
+            "last_contact": last_contact(store, r["id"]),
         }
         if config is not None and now is not None:
             row["next_draft"] = upcoming.get(r["id"])
         rows.append(row)
     return rows
+
+
+def last_contact(store, app_id: str) -> str | None:
+    """When mail last went either way in the application's threads (ISO 8601), if ever."""
+    from datetime import UTC, datetime
+
+    latest: tuple[datetime, str] | None = None
+    for (value,) in store.db.execute(
+            "SELECT coalesce(m.sent_at, m.date, m.learned_at) FROM messages m JOIN threads t "
+            "ON t.account=m.account AND t.thread_key=m.thread_key "
+            "WHERE t.application_id=? AND NOT (m.outbound=1 AND m.sent_at IS NULL)", (app_id,)):
+        try:
+            moment = datetime.fromisoformat(value)
+        except (TypeError, ValueError):
+            continue
+        moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+        if latest is None or moment > latest[0]:
+            latest = (moment, value)
+    return latest[1] if latest else None
 
 
 def next_drafts(store, config, now) -> dict[str, dict]:
@@ -92,10 +112,10 @@ def print_table(data: list[dict], *, show_events: bool = False, console=None) ->
         return
     table = Table(title=f"{len(data)} application(s)")
     with_next = any("next_draft" in row for row in data)
-    for column in ("id", "company", "role", "stage", "contact", "last change") + (("next draft",) if with_next else ()):
+    for column in ("id", "company", "role", "stage", "contact", "last contact") + (("next draft",) if with_next else ()):
         table.add_column(column)
     for row in data:
-        last = row["events"][-1]["at"][:16].replace("T", " ") if row["events"] else ""
+        last = (row.get("last_contact") or "")[:16].replace("T", " ")
         cells = [row["id"], row["company"] or "?", row["role"] or "?", row["stage"], row["contact"] or "-", last]
         if with_next:
             upcoming = row.get("next_draft")

@@ -125,6 +125,7 @@ _JOB_WORDS = re.compile(
 )
 _OWN_APPLICATION = re.compile(
     r"\b(your\s+(application|candidacy|interview|resume|cv|submission)|thank(?:s|\s+you)\s+for\s+(?:applying|your\s+(?:recent\s+)?application|your\s+interest\s+in\s+the)|"
+    r"thank(?:s|\s+you)\s+(?:so\s+much\s+|again\s+)?for\s+(?:reaching\s+out|getting\s+in\s+touch|your\s+(?:kind\s+)?(?:note|e-?mail|message))|"
     r"you\s+(applied|interviewed|spoke|met)|(?:for|to)\s+the\s+[\w ,&/-]{2,60}?\s+(position|role|opening|job)|"
     r"the\s+team\s+(enjoyed|was\s+impressed)|speaking\s+with\s+you|meeting\s+with\s+you)\b",
     _I,
@@ -197,7 +198,8 @@ _CUES: dict[str, tuple[str, ...]] = {
     "regret to inform (about the application)": ("regret", "sorry", "unfortunate"),
     "cancellation": ("cancel", "called off"),
     "interview confirmed": ("confirm", "schedul", "booked", "set", "see you", "speak", "talk", "chat", "looking forward", "down for", "invitation", "new event", "accepted", "moved", "locked", "details", "let", "remind", " is ", "move", "push", "shift"),
-    "invites to interview": ("invit", "schedul", "set up", "arrange", "book", "organi", "find a time", "next step", "have you"),
+    "invites to interview": ("invit", "schedul", "set up", "arrange", "book", "organi", "find a time", "next step", "have you",
+                            "bring you", "know you", "meet", "speak", "talk"),
     "booking link": ("link", "calendar", "page", "button", "schedul", "book", "slot", "calendly", "goodtime", "modernloop", "cal.com", "savvycal", "youcanbook", "time", "click"),
     "offer": ("offer", "congratulations"),
     "next round": ("round", "stage", "step", "phase", "congratulations", "forward with your", "selected", "shortlisted", "advanced", "progress", "passed", "moved forward", "continue with your", "proceed with your"),
@@ -321,9 +323,12 @@ INVITATION_RULES: tuple[_Rule, ...] = (
           r"\b(?:like|love|want|happy|pleased|glad|excited)\s+to\s+(?:schedule|set\s+up|arrange|book|organi[sz]e|find\s+a\s+time\s+for)\s+(?:an?\s+|the\s+|your\s+|our\s+|some\s+time\s+for\s+)?(?:[\w-]+\s+){0,3}?" + _INTERVIEW_NOUN,
           r"\b(?:like|love|want)\s+to\s+(?:schedule|set\s+up|arrange|find)\s+(?:a\s+|some\s+)?time\s+to\s+(?:speak|talk|chat|meet|connect)",
           r"\bnext\s+step\s+(?:is|would\s+be|will\s+be)\s+(?:an?|to\s+(?:schedule|set\s+up|have))\s+(?:\w+\s+){0,4}?" + _INTERVIEW_NOUN,
-          r"\b(?:schedule|book)\s+(?:your|an?)\s+(?:\w+\s+){0,2}?interview"),
+          r"\b(?:schedule|book)\s+(?:your|an?)\s+(?:\w+\s+){0,2}?interview",
+          # "they'd like to bring you in for a panel interview", "we would be glad to get to know
+          # you in a first interview" (the "would be" is part of the phrase, not a condition)
+          r"\b(?:would\s+be\s+|are\s+|am\s+)?(?:like|love|want|happy|pleased|excited|glad|delighted)\s+to\s+(?:bring\s+you\s+in|get\s+to\s+know\s+you(?:\s+better)?|meet\s+(?:with\s+)?you|speak\s+(?:with|to)\s+you|talk\s+(?:with|to)\s+you)\s+(?:in|for|at|during|over|through|via)\s+(?:an?\s+|the\s+|our\s+)?(?:[\w-]+\s+){0,3}?" + _INTERVIEW_NOUN),
     _rule("asks for availability", 0.85,
-          r"\b(?:let\s+(?:me|us)\s+know|send\s+(?:me|us|over)|share|provide|reply\s+with|tell\s+(?:me|us)|suggest|propose)\s+(?:\w+\s+){0,3}?(?:availability|available\s+(?:times|slots|dates)|times?\s+(?:that\s+)?(?:work|suit)|(?:a\s+)?(?:few|couple|some)(?:\s+of)?\s+(?:times|slots|dates|options))",
+          r"\b(?:let\s+(?:me|us)\s+know|send\s+(?:me|us|over)|share|provide|reply\s+with|tell\s+(?:me|us)|suggest|propose)\s+(?:\w+\s+){0,3}?(?:availability|available\s+(?:times|slots|dates)|times?\s+(?:that\s+)?(?:work|suit)|(?:a\s+)?(?:few|couple|some)(?:\s+of)?\s+(?:[\w-]+\s+)?(?:times|slots|dates|options|windows))",
           r"\b(?:would|will|do|does|can|could)\s+(?:either|any|one)\s+of\s+(?:these|those|them|the\s+following)\s+(?:\w+\s+)?(?:work|suit|be\s+convenient)",
           r"\bwhat\s+(?:does|is)\s+your\s+(?:availability|schedule|calendar)",
           r"\bwhen\s+(?:are\s+you|would\s+you\s+be|might\s+you\s+be)\s+(?:available|free)",
@@ -331,6 +336,10 @@ INVITATION_RULES: tuple[_Rule, ...] = (
           r"\b(?:can|could|would)\s+you\s+(?:do|make|jump\s+on|hop\s+on|fit\s+in)\s+(?:a\s+)?(?:[\w-]+\s+){0,2}?(?:call|chat|interview|zoom|meeting|screen)",
           r"\b(?:do|does|would|will|can)\s+(?:any\s+of\s+)?(?:these|the\s+following|one\s+of\s+these|either|any)\s+(?:\w+\s+){0,2}?(?:times?|slots?|dates?|options?)\s+(?:work|suit)",
           r"\bwhich\s+(?:of\s+)?(?:these|the\s+following)\s+(?:times?|slots?|dates?)",
+          # "which of these works best", "which date suits you", "which of the two dates would suit you"
+          r"\bwhich\s+(?:of\s+(?:these|those|them|the\s+(?:\w+\s+)?(?:dates|times|slots|options|days))|(?:one|date|time|slot|option|day)s?)\s+(?:\w+\s+){0,2}?(?:works?|suits?|would\s+(?:work|suit|be\s+(?:best|better))|is\s+(?:best|better)|fits?)\b",
+          # "would you have some time for a phone interview next week?"
+          r"\b(?:would|do|will|might)\s+you\s+have\s+(?:some\s+|any\s+)?(?:time|a\s+few\s+minutes|\d+\s+minutes|(?:half\s+)?an?\s+hour)\s+(?:(?:for|to\s+do)\s+(?:an?\s+|the\s+)?(?:[\w-]+\s+){0,3}?" + _INTERVIEW_NOUN + r"|to\s+(?:talk|chat|speak|meet|connect))\b",
           r"\b(?:does|would|will|could)\s+(?:mon|tues|wednes|thurs|fri)day\s+(?:\w+\s+){0,4}?work\b"),
     _rule("booking link", 0.85,
           r"\b(?:use|click|via|through|with|using|visit)\s+(?:the|this|my|our)\s+(?:\w+\s+){0,2}?(?:link|calendar|calendly|page|button)\s+(?:below\s+|above\s+|here\s+)?to\s+(?:schedule|book|select|choose|pick|grab|reserve|sign\s+up\s+for\s+a\s+(?:time|slot))",
@@ -345,7 +354,11 @@ INVITATION_RULES: tuple[_Rule, ...] = (
 POSITIVE_RULES: tuple[_Rule, ...] = (
     _rule("offer", 0.95,
           r"\b(?:pleased|delighted|happy|thrilled|excited|glad)\s+to\s+(?:formally\s+)?(?:offer\s+you|extend\s+(?:you\s+)?(?:an?|this|our)\s+(?:\w+\s+)?offer|extend\s+to\s+you|make\s+you\s+an\s+offer|present\s+you\s+with\s+an\s+offer)",
-          r"\b(?:would\s+like|want|'d\s+like)\s+to\s+(?:offer\s+you\s+(?:the|a|this)\s+(?:position|role|job)|extend\s+(?:you\s+)?an?\s+offer|make\s+you\s+an?\s+offer)",
+          r"\b(?:would\s+like|would\s+love|want|'d\s+like)\s+to\s+(?:offer\s+you\s+(?:the|a|this)\s+(?:position|role|job)|extend\s+(?:you\s+)?an?\s+offer|make\s+you\s+an?\s+offer)",
+          # "the team would like to offer you the Staff Analytics Engineer position", "we are
+          # offering you the role of …", "excited to offer you a position as …"
+          r"\b(?:like|love|want|pleased|delighted|happy|thrilled|excited|glad)\s+to\s+offer\s+you\s+(?:the|a|an|this)\s+(?:[\w&/,-]+\s+){0,6}?(?:position|role|job|place|spot)\b",
+          r"\b(?:we\s+are|we're|are\s+(?:now\s+)?)\s*(?:formally\s+)?offering\s+you\s+(?:the|a|an|this)\s+(?:[\w&/,-]+\s+){0,6}?(?:position|role|job|offer)\b",
           r"\b(?:your|the|our|an?)\s+(?:formal\s+|official\s+|written\s+|verbal\s+)?offer\s+(?:letter|of\s+employment|package|details)\b",
           r"\b(?:verbal|formal|written)\s+offer\b",
           r"\bcongratulations\b[^.]{0,80}\b(?:offer|welcome\s+to\s+the\s+team)"),
@@ -370,18 +383,23 @@ POSITIVE_RULES: tuple[_Rule, ...] = (
 TIMELINE_STATUS = _rx(
     r"\b(?:still|currently)\s+(?:in\s+the\s+(?:middle|process)\s+of\s+)?(?:interviewing|reviewing|evaluating|assessing|considering|finali[sz]ing|working\s+through|meeting\s+with|speaking\s+with|deliberating|deciding|gathering\s+feedback|collecting\s+feedback)",
     r"\b(?:process|decision|timeline|review)\s+(?:is|has\s+been)\s+(?:taking|delayed|pushed|extended)",
-    r"\btaking\s+(?:a\s+bit\s+|a\s+little\s+|slightly\s+)?longer\s+than\s+(?:expected|anticipated|planned|we\s+hoped)",
+    r"\b(?:taking|take|takes)\s+(?:a\s+bit\s+|a\s+little\s+|slightly\s+|somewhat\s+)?longer\s+than\s+(?:expected|anticipated|planned|we\s+hoped)",
+    # "we still have two more candidates in the process", "there are still a few applicants to meet"
+    r"\b(?:still|currently)\s+(?:have\s+|has\s+)?(?:\w+\s+){0,2}?(?:candidates|applicants|finalists|people|interviews|conversations)\s+(?:in\s+(?:the|our)\s+(?:process|pipeline)|to\s+(?:meet|interview|see|speak\s+with)|(?:left\s+)?to\s+(?:complete|finish|go))",
+    r"\b(?:finishing|wrapping\s+up|completing|concluding)\s+(?:up\s+)?(?:the\s+|our\s+)?(?:last|final|remaining)\s+(?:round\s+of\s+)?(?:interviews|conversations|meetings)",
     r"\bhaven'?t\s+forgotten\s+(?:about\s+)?you",
-    r"\b(?:wanted|want)\s+to\s+(?:give\s+you\s+(?:a\s+quick\s+|an\s+)?update|update\s+you|keep\s+you\s+(?:posted|updated|in\s+the\s+loop|informed)|let\s+you\s+know\s+where\s+(?:things|we)\s+stand|check\s+in)",
+    r"\b(?:wanted|want)\s+to\s+(?:give\s+you\s+(?:a\s+(?:quick|short|brief)\s+|an\s+|a\s+)?(?:status\s+)?update|update\s+you|keep\s+you\s+(?:posted|updated|in\s+the\s+loop|informed)|let\s+you\s+know\s+where\s+(?:things|we)\s+stand|check\s+in)",
     r"\b(?:quick|brief|short)\s+(?:status\s+)?update\s+on\s+(?:your|the)\s+(?:application|candidacy|process|search|role)",
+    r"\b(?:a\s+)?(?:quick|brief|short)\s+(?:status\s+)?update\s+so\s+(?:that\s+)?you\s+(?:are|were)\s+not\s+(?:left\s+)?(?:waiting|wondering)",
     r"\bno\s+(?:final\s+)?decision\s+(?:has\s+been|yet)",
     r"\bthank\s+you\s+for\s+your\s+patience",
 )
 TIMELINE_PROMISE = _rx(
-    r"\b(?:expect|hope|plan|aim|intend)\s+to\s+(?:have|make|reach|share|finali[sz]e|communicate|come\s+to|be\s+able\s+to\s+share)\s+(?:a\s+|an\s+|our\s+|the\s+|some\s+|more\s+)?(?:final\s+)?(?:decision|update|answer|news|feedback)",
+    r"\b(?:expect|hope|plan|aim|intend)(?:s|ing)?\s+to\s+(?:be\s+able\s+to\s+)?(?:have|make|reach|share|give|send|finali[sz]e|communicate|come\s+to)\s+(?:(?:you|everyone|all\s+(?:the\s+)?candidates|candidates)\s+)?(?:a\s+|an\s+|our\s+|the\s+|its\s+|their\s+|some\s+|more\s+)?(?:final\s+)?(?:decision|update|answer|news|feedback)",
     r"\b(?:will|should|shall)\b[^.?!\n]{0,80}?\band\s+(?:get\s+back\s+to\s+you|be\s+in\s+touch|let\s+you\s+know|follow\s+up|circle\s+back)",
     r"\b(?:will|'ll|should|shall)\s+(?:be\s+able\s+to\s+)?(?:get\s+back\s+to\s+you|be\s+in\s+touch|let\s+you\s+know|update\s+you|follow\s+up|reach\s+out|circle\s+back|have\s+(?:an\s+update|a\s+decision|news|more\s+information|an\s+answer|feedback)|share\s+(?:an\s+update|feedback|our\s+decision|next\s+steps)|make\s+(?:a|our)\s+(?:final\s+)?decision|come\s+back\s+to\s+you|contact\s+you)",
-    r"\byou\s+(?:should|will|can\s+expect\s+to|can\s+expect)\s+(?:to\s+)?(?:hear|receive)\s+(?:back\s+|an\s+update\s+|a\s+decision\s+|from\s+us\s+)*",
+    # what the candidate will receive must be news of the decision, not an offer letter or a form
+    r"\byou\s+(?:should|will|can\s+expect\s+to|can\s+expect)\s+(?:to\s+)?(?:hear\b(?:\s+back|\s+from\s+us)*|receive\s+(?:back\s+|from\s+us\s+)?(?:an?\s+|our\s+|the\s+)?(?:final\s+)?(?:update|decision|answer|response|reply|feedback|news|word|outcome)\b)",
     r"\bdecision\s+(?:by|within|before|in\s+the\s+next|early|around|toward)",
     r"\b(?:final\s+)?decisions?\s+(?:will\s+be|are\s+expected\s+to\s+be|should\s+be)\s+(?:made|communicated|shared)",
 )
@@ -450,6 +468,16 @@ def _sentence_bounds(text: str, start: int, end: int) -> tuple[int, int]:
     found = _SENTENCE_END.search(text, end)
     hi = found.start() if found else len(text)
     return lo + 1, hi
+
+
+_WRAPPED_SENTENCE_END = re.compile(r"[.!?](?=\s)|\n[ \t]*\n|\n[ \t]*[-*•>]")
+
+
+def _sentence_end(text: str, pos: int) -> int:
+    """Where the sentence running at ``pos`` ends: a full stop, a blank line or a bullet (a
+    hard-wrapped line break inside a sentence does not end it)."""
+    found = _WRAPPED_SENTENCE_END.search(text, pos)
+    return found.start() if found else len(text)
 
 
 def _find(rules: tuple[_Rule, ...], text: str, *, strict_conditions: bool, conditions: bool = True) -> list[_Hit]:
@@ -756,7 +784,8 @@ def reading(message: Message) -> Reading:
 def _timeline_promise(body: str) -> str | None:
     """Return evidence for "we will get back to you by <date>" in ``body``, or None."""
     for m in TIMELINE_PROMISE.finditer(body):
-        lo, hi = _sentence_bounds(body, m.start(), m.end())
+        lo, _ = _sentence_bounds(body, m.start(), m.end())
+        hi = _sentence_end(body, m.end())
         if _CONDITIONAL_BEFORE.search(body[lo : m.start()]):
             continue
         sentence = body[lo:hi]

@@ -13,6 +13,8 @@ Calendar dates
     and anything else month first ("3/10" in PT is March 10; "05/03/2026 14:30 CET" is 5 March).
   * "Friday" / "by Friday": the first Friday strictly after the reference day (said on a
     Friday it means a week later). "next Friday": the Friday of the following Monday-based week.
+  * "Friday the 13th" (a weekday and a day of the month, no month): the first day on or after
+    the reference day that is both.
   * "today", "tomorrow", "day after tomorrow" are relative to the reference day in ``tz``.
 
 Times
@@ -101,6 +103,9 @@ _DATE_RE = re.compile(
     r"|"
     # relative: today, tomorrow, day after tomorrow, [this|next] Weekday
     r"(?P<rel>(?:the\s+)?day\s+after\s+tomorrow|tomorrow|today|tonight)"
+    r"|"
+    # Weekday + day of the month without a month: "Friday the 13th", "Tue, the 3rd", "Monday 6th"
+    + _WD.replace("?P<wd>", "?P<wd5>") + r",?\s+(?:the\s+(?P<wdd>\d{1,2})(?:st|nd|rd|th)?|(?P<wdd2>\d{1,2})(?:st|nd|rd|th))(?![\w:])"
     r"|"
     r"(?:(?P<which>this|next|coming|this\s+coming)\s+)?"
     r"(?P<wd4>monday|tuesday|wednesday|thursday|friday|saturday|sunday|(?:mon|tue|tues|wed|thu|thur|thurs|fri)\.?(?=,?\s+(?:at\s+|@\s*)?\d))"
@@ -248,6 +253,21 @@ def _next_weekday(ref: date, weekday: int, *, which: str | None = None) -> date:
     return ref + timedelta(days=delta or 7)
 
 
+def _weekday_of_month(ref: date, weekday: int, day: int) -> date | None:
+    """The first day on or after ``ref`` that is both the ``day``-th of its month and a
+    ``weekday`` ("Friday the 13th" said on Feb 19, 2026 is March 13, 2026)."""
+    if not 1 <= day <= 31:
+        return None
+    year, month = ref.year, ref.month
+    for _ in range(28):  # every (weekday, day) pair recurs within 14 months
+        if day <= calendar.monthrange(year, month)[1]:
+            candidate = date(year, month, day)
+            if candidate >= ref and candidate.weekday() == weekday:
+                return candidate
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return None
+
+
 def _pick_year(ref: date, month: int, day: int, weekday: int | None) -> date | None:
     candidates = []
     for year in (ref.year - 1, ref.year, ref.year + 1):
@@ -307,6 +327,8 @@ def _resolve_date(hit: _DateHit, ref: date, day_first: bool) -> date | None:
             if rel == "tomorrow":
                 return ref + timedelta(days=1)
             return ref + timedelta(days=2)
+        if g.get("wdd") or g.get("wdd2"):
+            return _weekday_of_month(ref, _WEEKDAYS[g["wd5"].lower().rstrip(".")], int(g.get("wdd") or g.get("wdd2")))
         if g.get("wd4"):
             return _next_weekday(ref, _WEEKDAYS[g["wd4"].lower().rstrip(".")], which=g.get("which"))
     except (ValueError, KeyError, TypeError):

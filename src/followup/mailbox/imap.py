@@ -576,12 +576,37 @@ class ImapMailbox:
         return match.group(2).decode("ascii")
 
     def find_by_header(self, role: FolderRole, name: str, value: str) -> list[str]:
-        """``UID SEARCH HEADER name value`` in the folder; UIDs as strings, ascending."""
+        """``UID SEARCH HEADER name value`` in the folder; UIDs as strings, ascending.
+
+        Gmail answers IMAP SEARCH from its search index, which does not index every header and
+        lags behind an APPEND by seconds or more: on a Gmail server (X-GM-EXT-1) an empty answer
+        in Drafts (a small folder) is checked by reading that header of every draft.
+        """
         client = self._select(role, refresh=True)
         charset = None if value.isascii() and name.isascii() else "UTF-8"
         with self._guard(f"UID SEARCH HEADER {name} in {self.folder_name(role)}"):
             uids = client.search(["HEADER", name, value], charset=charset)
-        return [str(uid) for uid in sorted(int(u) for u in uids)]
+        found = [str(uid) for uid in sorted(int(u) for u in uids)]
+        if not found and self.has_gmail_extensions and FolderRole(role) is FolderRole.DRAFTS:
+            found = self._find_by_reading_headers(role, name, value)
+        return found
+
+    def _find_by_reading_headers(self, role: FolderRole, name: str, value: str) -> list[str]:
+        client = self._select(role, refresh=False)
+        with self._guard(f"UID SEARCH ALL in {self.folder_name(role)}"):
+            uids = sorted(int(u) for u in client.search(["ALL"]))
+        wanted, needle = name.lower().encode() + b":", value.lower().encode("utf-8", "replace")
+        found = []
+        for chunk in _chunks(uids, HEADER_CHUNK):
+            with self._guard(f"UID FETCH {name} in {self.folder_name(role)}"):
+                response = client.fetch(chunk, [f"BODY.PEEK[HEADER.FIELDS ({name})]"])
+            for uid in chunk:
+                headers = next((bytes(v or b"") for k, v in (response.get(uid) or {}).items()
+                                if k.upper().startswith(b"BODY[HEADER")), b"")
+                unfolded = headers.replace(b"\r\n ", b" ").replace(b"\r\n\t", b" ").lower()
+                if any(line.startswith(wanted) and needle in line for line in unfolded.split(b"\r\n")):
+                    found.append(str(uid))
+        return found
 
     # -- IDLE (RFC 2177), for the daemon's push wake-ups -----------------------------------
 
@@ -593,8 +618,8 @@ class ImapMailbox:
     def idle_wait(self, timeout: float, *, role: FolderRole = FolderRole.INBOX,
                   should_stop: Callable[[], bool] | None = None, tick: float = 2.0) -> bool:
         """Open the folder read-only, IDLE until something changes in it or ``timeout`` seconds pass,
-        then end the IDLE (``DONE``). Return True when the server reported a change (EXISTS,
-        EXPUNGE, FETCH, RECENT).
+        then end the IDLE (``DONE``). Return True when the server reported new mail (``EXISTS``);
+        flag changes (``FETCH``) and expunges say nothing the daemon needs to react to.
 
         Use a dedicated mailbox object: no other command may run on the connection meanwhile.
         ``should_stop`` is asked every ``tick`` seconds, so a stopping daemon is never held up
@@ -638,7 +663,7 @@ class ImapMailbox:
 
 
 def _idle_activity(responses: Any, account: str, folder: str) -> bool:
-    """True when IDLE responses report a change to the folder; raises TransientError on BYE."""
+    """True when IDLE responses report new mail in the folder; raises TransientError on BYE."""
     changed = False
     for response in responses or ():
         if not isinstance(response, tuple) or not response:
@@ -646,7 +671,7 @@ def _idle_activity(responses: Any, account: str, folder: str) -> bool:
         if isinstance(response[0], bytes) and response[0].upper() == b"BYE":
             raise TransientError(f"{account}: IDLE in {folder}: the server said BYE")
         if len(response) > 1 and isinstance(response[1], bytes) and \
-                response[1].upper() in (b"EXISTS", b"EXPUNGE", b"FETCH", b"RECENT"):
+                response[1].upper() == b"EXISTS":
             changed = True
     return changed
 
