@@ -425,3 +425,29 @@ def test_named_companies_reads_only_the_users_own_words():
 def test_settings_refuse_a_negative_early_margin():
     with pytest.raises(ValueError, match="thank_you_counts_after"):
         PolicySettings(tz=Story().tz, thank_you_counts_after=timedelta(minutes=-1))
+
+
+def test_a_thank_you_never_answers_a_calendar_notification_but_the_recruiters_own_mail():
+    from followup.core.model import CalendarEvent
+
+    story = Story()
+    invitation = story.inbound(Label.INTERVIEW_INVITATION, "2025-03-01 10:00", subject="Interview at Acme",
+                               text="Would Wednesday at 2pm work for a 45-minute interview?")
+    event = CalendarEvent(method="REQUEST", uid="u1", sequence=0, start=None, end=None, summary="Interview",
+                          organizer=RECRUITER)
+    story.inbound(Label.INTERVIEW_SCHEDULED, "2025-03-03 12:00", start="2025-03-05 14:00",
+                  subject="Invitation: Interview @ Wed Mar 5, 2pm - 2:45pm (EST)", calendar=(event,))
+    thanks = only(story.decide("2025-03-05 15:00"), DraftKind.THANK_YOU)
+    assert thanks.reply_to == invitation
+
+
+def test_with_only_calendar_notifications_the_thank_you_starts_a_fresh_thread():
+    from followup.core.model import CalendarEvent
+
+    story = Story()
+    event = CalendarEvent(method="REQUEST", uid="u1", sequence=0, start=None, end=None, summary="Interview",
+                          organizer=RECRUITER)
+    story.inbound(Label.INTERVIEW_SCHEDULED, "2025-03-03 12:00", start="2025-03-05 14:00",
+                  subject="Invitation: Interview @ Wed Mar 5, 2pm - 2:45pm (EST)", calendar=(event,))
+    thanks = only(story.decide("2025-03-05 15:00"), DraftKind.THANK_YOU)
+    assert thanks.reply_to is None and thanks.to == RECRUITER

@@ -865,8 +865,12 @@ class _Decider:
 
     def _thread_for(self, candidates: Iterable[_Item], person: Address | None) -> Message | None:
         # Answer the latest message of a conversation the recipient is in, or one a scheduling
-        # tool or ATS sent (SPEC §3: the reply still goes to the human contact).
+        # tool or ATS sent (SPEC §3: the reply still goes to the human contact). A calendar
+        # notification ("Invitation: … @ Mon Feb 9, 10am") is no conversation to answer: a
+        # note under it reads oddly, so such messages never carry the thread.
         for it in sorted(candidates, key=lambda i: (i.at, i.seq), reverse=True):
+            if it.message.calendar:
+                continue
             sender = it.message.sender
             if person is None or self._involves(it.message, person) or (
                 not it.item.outbound and sender is not None and sender.is_no_reply
