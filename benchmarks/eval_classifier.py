@@ -61,7 +61,10 @@ _HEADER_END = re.compile(rb"\r?\n\r?\n")
 def corpus_dir() -> Path:
     """The shared corpus: $FOLLOWUP_CORPUS, else ../shared/corpus beside the repository."""
     env = os.environ.get("FOLLOWUP_CORPUS")
-    return Path(env) if env else (ROOT.parent / "shared" / "corpus")
+    if env:
+        return Path(env)
+    beside = ROOT.parent / "shared" / "corpus"
+    return beside if beside.is_dir() else Path("/work/shared/corpus")
 
 
 @dataclass

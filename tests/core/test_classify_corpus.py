@@ -4,25 +4,23 @@ messages (corpus/nonjob). Skipped, with the reason, when the corpus is not on th
 from __future__ import annotations
 
 import csv
-import os
 import re
 from pathlib import Path
 
 import pytest
+from corpus import CORPUS, WHERE
 
 from followup.core.classify import classify, could_matter
 from followup.core.model import Label
 from followup.core.parse import parse_message
 
-ROOT = Path(__file__).resolve().parents[2]
-CORPUS = Path(os.environ.get("FOLLOWUP_CORPUS", ROOT.parent / "shared" / "corpus"))
-JOBS = CORPUS / "jobs"
-NONJOB = CORPUS / "nonjob"
+JOBS = (CORPUS or Path("/nonexistent")) / "jobs"
+NONJOB = (CORPUS or Path("/nonexistent")) / "nonjob"
 
 needs_jobs = pytest.mark.skipif(not (JOBS / "labels.csv").is_file(),
-                                reason=f"corpus/jobs not found at {JOBS} (set FOLLOWUP_CORPUS)")
+                                reason=f"corpus/jobs not found at {WHERE} (set FOLLOWUP_CORPUS)")
 needs_nonjob = pytest.mark.skipif(not NONJOB.is_dir(),
-                                  reason=f"corpus/nonjob not found at {NONJOB} (set FOLLOWUP_CORPUS)")
+                                  reason=f"corpus/nonjob not found at {WHERE} (set FOLLOWUP_CORPUS)")
 
 SERIOUS = {Label.INTERVIEW_INVITATION, Label.INTERVIEW_SCHEDULED, Label.INTERVIEW_CANCELLED,
            Label.POSITIVE, Label.REJECTION}
