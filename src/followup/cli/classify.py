@@ -41,7 +41,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     parser.add_argument("--labels", metavar="labels.csv",
                         help="score against expected labels (columns file,label): confusion matrix + precision/recall")
     parser.add_argument("--user", action="append", default=[], metavar="ADDRESS",
-                        help="the mailbox owner's address (never the contact); repeatable")
+                        help="the mailbox owner's address (never the contact or an interviewer); "
+                             "repeatable; default: the message's To addresses")
     parser.set_defaults(func=run)
 
 
@@ -87,7 +88,10 @@ def read_file(path: Path, tz: tzinfo, users: frozenset[str]) -> dict[str, object
     except OSError as exc:
         return {"path": str(path), "label": None, "error": f"{type(exc).__name__}: {exc.strerror or exc}"}
     try:
-        classification, facts = read_message(parse_message(raw), tz=tz, user_addresses=users)
+        message = parse_message(raw)
+        # Without --user, the mail was addressed to its owner: its To is the user.
+        owners = users or frozenset(a.email for a in message.to)
+        classification, facts = read_message(message, tz=tz, user_addresses=owners)
     except Exception as exc:  # noqa: BLE001 - one bad file must not stop the run
         return {"path": str(path), "label": None, "error": f"{type(exc).__name__}: {exc}"}
     return result_record(str(path), classification, facts)
