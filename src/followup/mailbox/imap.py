@@ -173,6 +173,7 @@ class ImapMailbox:
         self._client: Any = None
         self._capabilities: frozenset[str] = frozenset()
         self._folders: dict[FolderRole, str] = {}
+        self._folder_listing: list[tuple[tuple[bytes, ...], str, str]] | None = None
         self._selected: _Selected | None = None
         self._commands_before = 0  # commands sent on connections already closed
 
@@ -279,6 +280,7 @@ class ImapMailbox:
         """Forget a connection that can no longer be trusted (no logout: it may hang)."""
         client, self._client = self._client, None
         self._selected = None
+        self._folder_listing = None
         if client is None:
             return
         self._commands_before += self._tags_used(client)
@@ -362,8 +364,15 @@ class ImapMailbox:
         self._folders[role] = name
         return name
 
+    def _forget_folder(self, role: FolderRole) -> None:
+        self._folders.pop(role, None)
+        self._folder_listing = None
+
     def _listing(self) -> list[tuple[tuple[bytes, ...], str, str]]:
-        """One ``LIST "" "*"``: (upper-cased flags, name, name with "/" as separator) per folder."""
+        """One ``LIST "" "*"`` per connection: (upper-cased flags, name, name with "/" as
+        separator) per folder. Discovering Sent and Drafts shares it."""
+        if self._folder_listing is not None:
+            return self._folder_listing
         client = self._live()
         with self._guard("LIST folders"):
             rows = client.list_folders()
@@ -376,6 +385,7 @@ class ImapMailbox:
             name = str(name)
             normalised = name.replace(sep, "/") if sep and sep != "/" else name
             listing.append((flags, name, normalised))
+        self._folder_listing = listing
         return listing
 
     def _discover(self, role: FolderRole) -> str:
@@ -423,7 +433,7 @@ class ImapMailbox:
             with self._guard(f"EXAMINE {name}"):
                 info = client.select_folder(name, readonly=True)
         except FolderNotFound:
-            self._folders.pop(role, None)  # look it up again next time: it may have been renamed
+            self._forget_folder(role)  # look it up again next time: it may have been renamed
             raise
         self._selected = _Selected(name, _int_or_none(info.get(b"UIDVALIDITY")))
         return client
@@ -451,7 +461,7 @@ class ImapMailbox:
             with self._guard(f"STATUS {name}"):
                 status = client.folder_status(name, items)
         except FolderNotFound:
-            self._folders.pop(role, None)
+            self._forget_folder(role)
             raise
         try:
             validity = int(status[b"UIDVALIDITY"])
@@ -565,7 +575,7 @@ class ImapMailbox:
             with self._guard(f"APPEND to {name}"):
                 response = client.append(name, raw, flags=tuple(flags), msg_time=when)
         except FolderNotFound:
-            self._folders.pop(role, None)
+            self._forget_folder(role)
             raise
         match = _APPENDUID.search(response if isinstance(response, bytes) else str(response).encode())
         if match is None:
