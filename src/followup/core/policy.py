@@ -673,6 +673,22 @@ def _thanks(text: str) -> bool:
     return bool(_THANKS.search(_own_text(text)))
 
 
+_CALENDAR_SUBJECT = re.compile(
+    # Google: "Invitation: <title> @ Mon Feb 9, 2026 10am - 10:45am (EST) (you@…)"; Outlook:
+    # "Updated: <title>", "Accepted: <title>", "Canceled: <title>" …
+    r"@\s*(mon|tue|wed|thu|fri|sat|sun)\w*\s+\w{3,9}\s+\d{1,2}"
+    r"|^\s*(updated(\s+invitation)?|invitation\s+updated|accepted|declined|tentative(ly accepted)?|"
+    r"cancell?ed(\s+event)?|new event|event (updated|cancell?ed)|rescheduled)\s*:",
+    re.IGNORECASE,
+)
+
+
+def _is_calendar_notification(message: Message) -> bool:
+    """A message a calendar system generated ("Invitation: Interview @ Mon Feb 9, 2026 10am"),
+    as opposed to a recruiter's own mail that happens to carry an invite."""
+    return bool(message.calendar) and bool(_CALENDAR_SUBJECT.search(message.subject or ""))
+
+
 def _asks_to_schedule(item: _Item) -> bool:
     # Good news that books the next interview is an invitation (SPEC §3): no positive reply.
     return item.facts.interview_start is not None or any(
@@ -869,7 +885,7 @@ class _Decider:
         # notification ("Invitation: … @ Mon Feb 9, 10am") is no conversation to answer: a
         # note under it reads oddly, so such messages never carry the thread.
         for it in sorted(candidates, key=lambda i: (i.at, i.seq), reverse=True):
-            if it.message.calendar:
+            if _is_calendar_notification(it.message):
                 continue
             sender = it.message.sender
             if person is None or self._involves(it.message, person) or (
