@@ -46,6 +46,10 @@ LATE_SENT_WINDOW = timedelta(days=14)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
+class DraftRefused(Exception):
+    """The draft could not be composed safely from this application's mail (nothing was written)."""
+
+
 @dataclass(frozen=True)
 class PlacedDraft:
     """A draft this cycle put into Drafts."""
@@ -76,6 +80,7 @@ class EngineReport:
     reconciled: int = 0
     fates: dict[str, str] = field(default_factory=dict)
     next_wakeup: datetime | None = None  # the earliest moment a decision may change by time alone
+    refused: list[tuple[str, str, str]] = field(default_factory=list)  # (application, kind, reason)
 
 
 def policy_settings(config: Config) -> PolicySettings:
@@ -127,8 +132,14 @@ def run_engine(mailbox: Mailbox, store: Store, config: Config, now: datetime, *,
         for intent in decision.drafts:
             if intent.due > now or store.draft(intent.key) is not None:
                 continue
-            placed = place_draft(mailbox, store, intent, history, user=user, now=now, env=env,
-                                 signature_name=config.user.name or None)
+            try:
+                placed = place_draft(mailbox, store, intent, history, user=user, now=now, env=env,
+                                     signature_name=config.user.name or None)
+            except DraftRefused as exc:
+                # One hostile or broken message must not stop every other draft of the account.
+                log.warning("%s: %s draft for %s not made: %s", account, intent.kind.value, row["id"], exc)
+                report.refused.append((row["id"], intent.kind.value, str(exc)))
+                continue
             report.placed.append(placed)
     return report
 
@@ -204,7 +215,10 @@ def place_draft(mailbox: Mailbox, store: Store, intent: DraftIntent, history: Ap
     the next cycle's reconcile decides whether the APPEND happened."""
     from followup.core.compose import compose_draft
 
-    raw = compose_draft(intent, history, user=user, now=now, env=env, signature_name=signature_name)
+    try:
+        raw = compose_draft(intent, history, user=user, now=now, env=env, signature_name=signature_name)
+    except (ValueError, UnicodeError, LookupError, TypeError) as exc:
+        raise DraftRefused(f"{type(exc).__name__}: {exc}") from exc
     head = parse_message(raw)
     with store.transaction():
         store.journal_draft(

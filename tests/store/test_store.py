@@ -67,3 +67,21 @@ def test_a_message_is_identified_by_account_and_message_id(tmp_path):
     with pytest.raises(Exception):
         with store.transaction():
             store.insert_message(account="a", message_id="<m@x>", thread_key="t", learned_at=NOW.isoformat())
+
+
+def test_the_references_migration_indexes_what_older_rows_named(tmp_path):
+    import sqlite3
+
+    path = tmp_path / "s.sqlite3"
+    db = sqlite3.connect(path, isolation_level=None)
+    for number, script in enumerate(MIGRATIONS[:2], start=1):
+        for statement in (s for s in script.split(";") if s.strip()):
+            db.execute(statement)
+        db.execute(f"PRAGMA user_version={number}")
+    db.execute("INSERT INTO messages (account, message_id, thread_key, in_reply_to, refs, learned_at) "
+               "VALUES ('a', '<r@x>', 't1', '<p@x>', '<g@x> <p@x>', '2026-01-01')")
+    db.close()
+    store = Store.open(path)
+    assert store.threads_replying_to("a", "<p@x>") == ["t1"]
+    assert store.threads_replying_to("a", "<g@x>") == ["t1"]
+    assert store.threads_replying_to("a", "<other@x>") == []

@@ -115,7 +115,27 @@ def sanitise_header(value: str | None) -> str:
         return ""
     text = _CONTROL.sub(" ", value)
     text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
-    return " ".join(text.split())
+    # A "=?charset?q?…?=" left in inbound text would be decoded by the email package while
+    # the draft is built, bringing back the CR/LF just removed (a Bcc: injection found by
+    # fuzzing): break every encoded-word opener so it stays literal text.
+    return " ".join(text.split()).replace("=?", "= ?")
+
+
+#: The only headers a composed draft may carry; anything else means inbound text got out.
+_DRAFT_HEADERS = frozenset({"from", "to", "subject", "date", "message-id", "in-reply-to", "references",
+                            "x-followup-key", "mime-version", "content-type", "content-transfer-encoding"})
+
+
+def _check_headers(raw: bytes) -> None:
+    """Raise ValueError when the composed bytes carry a header we did not write (an injection)."""
+    import email
+    from email import policy as email_policy
+
+    parsed = email.message_from_bytes(raw, policy=email_policy.compat32)
+    names = {name.lower() for name in parsed.keys()}
+    unexpected = names - _DRAFT_HEADERS
+    if unexpected or len(parsed.keys()) != len(names):
+        raise ValueError(f"refusing a draft with unexpected or repeated headers: {sorted(unexpected) or 'repeated'}")
 
 
 def _body_text(value: str | None) -> str:
@@ -306,4 +326,6 @@ def compose_draft(
         if references:
             msg["References"] = " ".join(references)
     msg.set_content(body, subtype="plain", charset="utf-8")
-    return msg.as_bytes()
+    raw = msg.as_bytes()
+    _check_headers(raw)
+    return raw

@@ -113,14 +113,23 @@ class Store:
         try:
             yield self.db
         except BaseException:
-            self.db.execute("ROLLBACK")
+            self._rollback()
             raise
         else:
             try:
                 self.db.execute("COMMIT")
             except sqlite3.OperationalError as exc:
-                self.db.execute("ROLLBACK")
+                self._rollback()
                 raise StoreError(f"could not commit to the state database: {exc}") from exc
+
+    def _rollback(self) -> None:
+        # SQLite may already have rolled back on its own (a full disk during COMMIT): only roll
+        # back a transaction that is still open, so the caller sees the real error.
+        if self.db.in_transaction:
+            try:
+                self.db.execute("ROLLBACK")
+            except sqlite3.OperationalError:
+                pass
 
     # -- cursors ---------------------------------------------------------------------------
 
@@ -177,6 +186,9 @@ class Store:
         names = ", ".join(columns)
         marks = ", ".join("?" for _ in columns)
         cur = self.db.execute(f"INSERT INTO messages ({names}) VALUES ({marks})", tuple(columns.values()))
+        named = {str(columns.get("in_reply_to") or "")} | set(str(columns.get("refs") or "").split())
+        self.db.executemany("INSERT INTO message_refs (account, ref_id, message_id) VALUES (?,?,?)",
+                            [(columns["account"], ref, columns["message_id"]) for ref in sorted(named) if ref])
         return int(cur.lastrowid or 0)
 
     def update_message(self, account: str, message_id: str, **columns: object) -> None:
@@ -211,9 +223,9 @@ class Store:
     def threads_replying_to(self, account: str, message_id: str) -> list[str]:
         """Thread keys of stored messages that name ``message_id`` in In-Reply-To or References."""
         rows = self.db.execute(
-            "SELECT DISTINCT thread_key FROM messages WHERE account=? AND "
-            "(in_reply_to=? OR (' ' || refs || ' ') LIKE ?)",
-            (account, message_id, f"% {message_id} %"))
+            "SELECT DISTINCT m.thread_key FROM message_refs r JOIN messages m "
+            "ON m.account=r.account AND m.message_id=r.message_id WHERE r.account=? AND r.ref_id=?",
+            (account, message_id))
         return [r[0] for r in rows]
 
     def merge_threads(self, account: str, into: str, others: Iterable[str]) -> None:

@@ -130,4 +130,24 @@ MIGRATIONS: tuple[str, ...] = (
         sent_at     TEXT
     );
     """,
+    # 3: which stored message names which Message-ID (In-Reply-To, References), so a message
+    # that arrives after its replies finds them by index instead of scanning every row
+    """
+    CREATE TABLE message_refs (
+        account    TEXT NOT NULL,
+        ref_id     TEXT NOT NULL,                -- a Message-ID named by the message
+        message_id TEXT NOT NULL                 -- the naming message
+    );
+    CREATE INDEX message_refs_ref ON message_refs (account, ref_id);
+    INSERT INTO message_refs (account, ref_id, message_id)
+        SELECT account, in_reply_to, message_id FROM messages WHERE in_reply_to IS NOT NULL;
+    WITH RECURSIVE split (account, message_id, ref_id, rest) AS (
+        SELECT account, message_id, '', refs || ' ' FROM messages WHERE refs <> ''
+        UNION ALL
+        SELECT account, message_id, substr(rest, 1, instr(rest, ' ') - 1), substr(rest, instr(rest, ' ') + 1)
+        FROM split WHERE rest <> ''
+    )
+    INSERT INTO message_refs (account, ref_id, message_id)
+        SELECT account, ref_id, message_id FROM split WHERE ref_id <> '';
+    """,
 )
