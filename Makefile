@@ -40,10 +40,13 @@ eval: $(STAMP)
 	$(BIN)/python benchmarks/eval_classifier.py
 
 bench: $(STAMP) dovecot
-	$(BIN)/python benchmarks/idle_poll.py
+	$(BIN)/python benchmarks/run_all.py
 
 soak: $(STAMP) dovecot
 	$(BIN)/python -m pytest -q -m slow
+	@$(BIN)/python -c 'import atheris' 2>/dev/null || $(BIN)/python -m pip install --quiet atheris \
+		|| echo "atheris did not install: the hypothesis soak above covers the same pipeline"
+	$(BIN)/python benchmarks/fuzz_atheris.py -max_total_time=120
 
 clean:
 	rm -rf $(VENV) build *.egg-info src/*.egg-info .pytest_cache

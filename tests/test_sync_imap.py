@@ -128,3 +128,18 @@ def test_two_thousand_messages_sync_once_and_the_second_run_fetches_no_body(acco
     assert first.folders[1].stored == 2000 and first.folders[1].bodies_fetched == 200
     second = sync_account(box, store, context(), NOW)
     assert second.bodies_fetched == 0 and second.stored == 0
+
+
+def test_a_candidate_with_a_big_attachment_is_read_without_downloading_the_attachment(account, store):
+    server, user, box = account
+    text = mail(7, "Interview with Acme").split(b"\r\n\r\n", 1)
+    attachment = b"A" * (3 * 1024 * 1024)
+    raw = (text[0].replace(b"Subject:", b"Content-Type: multipart/mixed; boundary=zz\r\nSubject:")
+           + b"\r\n\r\n--zz\r\nContent-Type: text/plain\r\n\r\n" + text[1]
+           + b"\r\n--zz\r\nContent-Type: application/pdf\r\nContent-Disposition: attachment\r\n\r\n"
+           + attachment + b"\r\n--zz--\r\n")
+    server.append_messages(user, "INBOX", [raw], when=NOW)
+    report = sync_account(box, store, context(), NOW)
+    assert report.folders[1].bodies_fetched == 1
+    stored = store.message("school", "<m7@example>")
+    assert len(stored.raw) <= 256 * 1024 + 64 and stored.label == "interview_invitation"

@@ -44,6 +44,9 @@ log = logging.getLogger(__name__)
 #: Bodies larger than this are stored reduced (headers + text); a 20 MB attachment says nothing
 #: about an application.
 MAX_STORED_RAW = 2 * 1024 * 1024
+#: How much of a candidate message is fetched: enough for every text and calendar part of
+#: real job mail, not the PDFs and images attached after them.
+CANDIDATE_BYTES = 256 * 1024
 #: Replies whose References were lost still join a thread with the same subject and a shared
 #: correspondent when they are this close in time.
 SUBJECT_THREAD_WINDOW = timedelta(days=45)
@@ -282,7 +285,10 @@ def _sync_batch(mailbox: Mailbox, store: Store, ctx: SyncContext, role: FolderRo
             continue
         if _wants_body(store, ctx, account, role, head):
             wanted.append(record.ref)
-    bodies = mailbox.fetch_raw(role, wanted) if wanted else {}
+    # Drafts are ours and small; of everything else the first CANDIDATE_BYTES hold the text,
+    # the calendar part and the headers the classifier reads, and leave the attachments out.
+    limit = None if role is FolderRole.DRAFTS else CANDIDATE_BYTES
+    bodies = mailbox.fetch_raw(role, wanted, limit=limit) if wanted else {}
     folder.bodies_fetched += len(bodies)
 
     with store.transaction():

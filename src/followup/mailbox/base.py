@@ -102,8 +102,9 @@ class Mailbox(Protocol):
     def fetch_headers(self, role: FolderRole, refs: Sequence[str]) -> list[HeaderRecord]:
         """Return the header records of ``refs`` (refs that vanished meanwhile are left out)."""
 
-    def fetch_raw(self, role: FolderRole, refs: Sequence[str]) -> dict[str, bytes]:
-        """Return the whole raw message of each ref; never marks anything as read."""
+    def fetch_raw(self, role: FolderRole, refs: Sequence[str], *, limit: int | None = None) -> dict[str, bytes]:
+        """Return the raw message of each ref (its first ``limit`` bytes when given: the text parts
+        come first, attachments after); never marks anything as read."""
 
     def append(self, role: FolderRole, raw: bytes, *, flags: Iterable[str], when: datetime) -> str | None:
         """Store ``raw`` in the folder with ``flags``; return its ref when the server says it."""

@@ -256,8 +256,9 @@ class GmailMailbox:
                 gm_msgid=_decimal(message.get("id")), gm_thrid=_decimal(message.get("threadId"))))
         return records
 
-    def fetch_raw(self, role: FolderRole, refs: Sequence[str]) -> dict[str, bytes]:
-        """The whole messages (``format=raw``); vanished refs are left out."""
+    def fetch_raw(self, role: FolderRole, refs: Sequence[str], *, limit: int | None = None) -> dict[str, bytes]:
+        """The messages (``format=raw``; the API has no partial fetch, so ``limit`` only trims
+        what is kept); vanished refs are left out."""
         answers = self._batch_get(refs, {"format": "raw"}, "messages.get raw")
         out = {}
         for ref in refs:
@@ -265,7 +266,8 @@ class GmailMailbox:
             if message is None:
                 continue
             try:
-                out[ref] = base64.urlsafe_b64decode(_padded(message["raw"]))
+                out[ref] = base64.urlsafe_b64decode(_padded(message["raw"]))[:limit] if limit else \
+                    base64.urlsafe_b64decode(_padded(message["raw"]))
             except (KeyError, TypeError, ValueError) as exc:
                 raise ProtocolError(f"{self.account}: message {ref}: answer without usable raw: {exc!r}") from exc
         return out

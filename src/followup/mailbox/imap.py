@@ -547,8 +547,9 @@ class ImapMailbox:
             gm_thrid=str(thrid) if thrid is not None else None,
         )
 
-    def fetch_raw(self, role: FolderRole, refs: Sequence[str]) -> dict[str, bytes]:
-        """Fetch whole messages with ``BODY.PEEK[]`` (never sets \\Seen); vanished refs are left out."""
+    def fetch_raw(self, role: FolderRole, refs: Sequence[str], *, limit: int | None = None) -> dict[str, bytes]:
+        """Fetch messages with ``BODY.PEEK[]`` (never sets \\Seen), only their first ``limit``
+        bytes when given (``BODY.PEEK[]<0.limit>``, RFC 3501 partial fetch); vanished refs are left out."""
         uids = _uids(refs)
         if not uids:
             return {}
@@ -556,12 +557,12 @@ class ImapMailbox:
         out: dict[str, bytes] = {}
         for chunk in _chunks(uids, RAW_CHUNK):
             with self._guard(f"UID FETCH bodies in {self.folder_name(role)}"):
-                response = client.fetch(chunk, ["BODY.PEEK[]"])
+                response = client.fetch(chunk, [f"BODY.PEEK[]<0.{limit}>" if limit else "BODY.PEEK[]"])
             for uid in chunk:
                 data = response.get(uid)
                 if data is None:
                     continue
-                body = data.get(b"BODY[]")
+                body = data.get(b"BODY[]") if not limit else data.get(b"BODY[]<0>", data.get(b"BODY[]"))
                 if body is None:
                     raise ProtocolError(f"{self.account}: UID {uid}: FETCH answer without BODY[]")
                 out[str(uid)] = bytes(body)

@@ -107,7 +107,7 @@ class MaildirMailbox:
                 received_at=datetime.fromtimestamp(info.st_mtime, UTC)))
         return records
 
-    def fetch_raw(self, role: FolderRole, refs: Sequence[str]) -> dict[str, bytes]:
+    def fetch_raw(self, role: FolderRole, refs: Sequence[str], *, limit: int | None = None) -> dict[str, bytes]:
         files = self._files(role)
         out = {}
         for ref in refs:
@@ -115,7 +115,8 @@ class MaildirMailbox:
             if path is None:
                 continue
             try:
-                out[ref] = path.read_bytes()
+                with path.open("rb") as handle:
+                    out[ref] = handle.read(limit if limit else -1)
             except FileNotFoundError:
                 continue
             except OSError as exc:
