@@ -88,12 +88,12 @@ class DropsDuringFetch:
         if self.made == 1:  # the poll job's mailbox (the IDLE watcher's is the second)
             original, calls = mailbox.fetch_raw, [0]
 
-            def fetch_raw(role, refs):
+            def fetch_raw(role, refs, **options):
                 calls[0] += 1
                 if calls[0] == 2 and not self.killed:
                     self.killed = True
                     self.server.kill()  # the connection drops under this FETCH
-                return original(role, refs)
+                return original(role, refs, **options)
 
             mailbox.fetch_raw = fetch_raw
         return mailbox
