@@ -683,6 +683,10 @@ _CALENDAR_SUBJECT = re.compile(
 )
 
 
+_DOT_ATOM = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+                       r"@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*$")
+
+
 def _is_calendar_notification(message: Message) -> bool:
     """A message a calendar system generated ("Invitation: Interview @ Mon Feb 9, 2026 10am"),
     as opposed to a recruiter's own mail that happens to carry an invite."""
@@ -759,9 +763,11 @@ class _Decider:
 
     def usable(self, address: Address | None) -> bool:
         """A recipient a person reads: not a no-reply, ATS, scheduling-tool or job-board
-        address, not the user."""
-        return (address is not None and bool(address.email) and not address.is_no_reply
-                and not is_machine(address) and address.email.lower() not in self.users)
+        address, not the user, and one a draft can name (an RFC 5322 dot-atom address: a
+        non-ASCII one would need SMTPUTF8, which a draft's To cannot promise)."""
+        return (address is not None and bool(address.email) and _DOT_ATOM.match(address.email) is not None
+                and not address.is_no_reply and not is_machine(address)
+                and address.email.lower() not in self.users)
 
     def person(self, address: Address | None) -> bool:
         """Like :meth:`usable`, for a raw From or ORGANIZER the extractor has not vetted: also
