@@ -160,3 +160,26 @@ def test_what_the_user_actually_sent_replaces_our_draft_text(setup):
     assert report.placed == []  # no "quick correction": the placeholder was filled before sending
     (sent,) = [r for r in store.db.execute("SELECT raw, sent_at FROM messages WHERE outbound=1")]
     assert b"I loved the dbt discussion." in sent["raw"] and sent["sent_at"]
+
+
+def test_an_unchanged_application_is_not_decided_again_before_its_next_wakeup(setup, monkeypatch):
+    import followup.engine as engine
+
+    config, box, store, root = setup
+    box.append(FolderRole.INBOX, invite(1, company="Acme", start=INTERVIEW), flags=(),
+               when=INTERVIEW - timedelta(days=3))
+    cycle(config, box, store, AFTER)
+    cycle(config, box, store, AFTER + timedelta(minutes=5))  # our draft, synced from Drafts, is news
+    calls = []
+    real = engine.decide
+    monkeypatch.setattr(engine, "decide", lambda *a, **k: calls.append(1) or real(*a, **k))
+    cycle(config, box, store, AFTER + timedelta(minutes=10))
+    assert calls == []  # nothing changed and nothing is due
+    (app,) = store.applications()
+    wake = datetime.fromisoformat(app["next_wakeup"])
+    cycle(config, box, store, wake)
+    assert calls == [1]  # its time came
+    box.append(FolderRole.INBOX, invite(2, company="Acme", start=INTERVIEW + timedelta(days=9)), flags=(),
+               when=wake + timedelta(minutes=1))
+    cycle(config, box, store, wake + timedelta(minutes=2))
+    assert calls == [1, 1]  # new mail in the application

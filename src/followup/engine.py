@@ -120,7 +120,13 @@ def run_engine(mailbox: Mailbox, store: Store, config: Config, now: datetime, *,
         env = default_template_environment(Path(templates).expanduser() if templates else None)
     user = user_address_for(config, account)
     users = config.user_addresses() | {user.email}
+    fingerprint = decision_fingerprint(config, user)
     for row in store.applications(account):
+        if not needs_decision(store, row, now, fingerprint):
+            wake = datetime.fromisoformat(row["next_wakeup"]) if row["next_wakeup"] else None
+            if wake is not None and (report.next_wakeup is None or wake < report.next_wakeup):
+                report.next_wakeup = wake
+            continue
         history = load_history(store, row, users)
         decision = decide(history, now, settings)
         _apply_stages(store, row, decision.stage, decision.changes, now, report)
@@ -141,7 +147,35 @@ def run_engine(mailbox: Mailbox, store: Store, config: Config, now: datetime, *,
                 report.refused.append((row["id"], intent.kind.value, str(exc)))
                 continue
             report.placed.append(placed)
+        wake = min((m for m in (*upcoming, decision.next_wakeup) if m is not None and m > now), default=None)
+        with store.transaction():
+            store.update_application(row["id"], now, decided_at=now.isoformat(), decided_with=fingerprint,
+                                     next_wakeup=wake.isoformat() if wake else None)
     return report
+
+
+def decision_fingerprint(config: Config, user: Address) -> str:
+    """What, besides the store, a decision depends on: the program's version and the settings."""
+    from followup import __version__
+
+    parts = (__version__, repr(policy_settings(config)), str(config.schedule.templates_dir), user.email,
+             config.user.name, repr(sorted(config.user_addresses())))
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:16]
+
+
+def needs_decision(store: Store, app, now: datetime, fingerprint: str) -> bool:
+    """False only when nothing the policy reads changed since the last decision and its
+    ``next_wakeup`` (the first moment the answer can change by time alone) has not come:
+    the policy is a pure function of the stored history, the settings and ``now``."""
+    keys = app.keys()
+    decided_at = app["decided_at"] if "decided_at" in keys else None
+    if not decided_at or app["decided_with"] != fingerprint:
+        return True
+    if datetime.fromisoformat(decided_at) > now:
+        return True  # the clock went back (or a simulation restarted): decide afresh
+    if app["next_wakeup"] and datetime.fromisoformat(app["next_wakeup"]) <= now:
+        return True
+    return store.changed_since(app["id"], decided_at)
 
 
 def load_history(store: Store, app: object, user_addresses: frozenset[str]) -> ApplicationHistory:

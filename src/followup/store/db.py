@@ -315,6 +315,18 @@ class Store:
     def application(self, app_id: str) -> sqlite3.Row | None:
         return self.db.execute("SELECT * FROM applications WHERE id=?", (app_id,)).fetchone()
 
+    def changed_since(self, app_id: str, since_iso: str) -> bool:
+        """True when the application has mail learned, draft fates, or notes newer than ``since_iso``."""
+        row = self.db.execute(
+            # julianday() compares ISO times whatever their UTC offset
+            "SELECT EXISTS (SELECT 1 FROM threads t JOIN messages m ON m.account=t.account "
+            "AND m.thread_key=t.thread_key WHERE t.application_id=:a AND julianday(m.learned_at)>julianday(:s)) "
+            "OR EXISTS (SELECT 1 FROM drafts d WHERE d.application_id=:a AND "
+            "(julianday(d.journalled_at)>julianday(:s) OR julianday(d.fate_at)>julianday(:s))) "
+            "OR EXISTS (SELECT 1 FROM notes n WHERE n.application_id=:a AND julianday(n.at)>julianday(:s))",
+            {"a": app_id, "s": since_iso}).fetchone()
+        return bool(row[0])
+
     def record_event(self, app_id: str, at: datetime, stage: str, cause: str, recorded_at: datetime) -> None:
         self.db.execute("INSERT INTO events (application_id, at, stage, cause, recorded_at) VALUES (?,?,?,?,?)",
                         (app_id, at.isoformat(), stage, cause, recorded_at.isoformat()))

@@ -150,4 +150,11 @@ MIGRATIONS: tuple[str, ...] = (
     INSERT INTO message_refs (account, ref_id, message_id)
         SELECT account, ref_id, message_id FROM split WHERE ref_id <> '';
     """,
+    # 4: what the engine last decided for an application, so an unchanged one is not decided
+    # again before its next_wakeup (see followup.engine.needs_decision)
+    """
+    ALTER TABLE applications ADD COLUMN decided_at TEXT;
+    ALTER TABLE applications ADD COLUMN decided_with TEXT;
+    ALTER TABLE applications ADD COLUMN next_wakeup TEXT;
+    """,
 )
