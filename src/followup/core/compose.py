@@ -33,6 +33,7 @@ from followup.core.policy import (
     ApplicationHistory,
     DraftIntent,
     company_tokens,
+    is_writable_address,
     same_company,
 )
 
@@ -120,9 +121,6 @@ def sanitise_header(value: str | None) -> str:
     # fuzzing): break every encoded-word opener so it stays literal text.
     return " ".join(text.split()).replace("=?", "= ?")
 
-
-_DOT_ATOM = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
-                       r"@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*$")
 
 #: The only headers a composed draft may carry; anything else means inbound text got out.
 _DRAFT_HEADERS = frozenset({"from", "to", "subject", "date", "message-id", "in-reply-to", "references",
@@ -314,7 +312,7 @@ def compose_draft(
 
     msg = EmailMessage(policy=email.policy.SMTP)
     msg["From"] = _header_address(user)
-    if intent.to is not None and _DOT_ATOM.match(intent.to.email):
+    if intent.to is not None and is_writable_address(intent.to.email):
         # An address that is no RFC 5322 dot-atom (non-ASCII needs SMTPUTF8) is left out: the
         # draft has no recipient rather than a To that clients misread.
         msg["To"] = _header_address(intent.to)

@@ -687,6 +687,12 @@ _DOT_ATOM = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=
                        r"@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*$")
 
 
+def is_writable_address(email: str) -> bool:
+    """True when ``email`` can stand in a draft's To as it is (an RFC 5322 dot-atom address;
+    a non-ASCII one would need SMTPUTF8)."""
+    return bool(email) and _DOT_ATOM.match(email) is not None
+
+
 def _is_calendar_notification(message: Message) -> bool:
     """A message a calendar system generated ("Invitation: Interview @ Mon Feb 9, 2026 10am"),
     as opposed to a recruiter's own mail that happens to carry an invite."""
@@ -765,7 +771,7 @@ class _Decider:
         """A recipient a person reads: not a no-reply, ATS, scheduling-tool or job-board
         address, not the user, and one a draft can name (an RFC 5322 dot-atom address: a
         non-ASCII one would need SMTPUTF8, which a draft's To cannot promise)."""
-        return (address is not None and bool(address.email) and _DOT_ATOM.match(address.email) is not None
+        return (address is not None and is_writable_address(address.email)
                 and not address.is_no_reply and not is_machine(address)
                 and address.email.lower() not in self.users)
 
