@@ -48,6 +48,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -412,6 +413,21 @@ service anvil {{
         finally:
             client.logout()
         return uids
+
+    def draft_keys(self, user: str) -> Counter:
+        """How many messages in the user's Drafts carry each X-Followup-Key (exactly-once checks)."""
+        client = self.client(user)
+        try:
+            client.select_folder("Drafts", readonly=True)
+            uids = client.search(["ALL"])
+            fetched = client.fetch(uids, ["BODY.PEEK[HEADER.FIELDS (X-FOLLOWUP-KEY)]"]) if uids else {}
+        finally:
+            client.logout()
+        keys: Counter = Counter()
+        for data in fetched.values():
+            header = data[b"BODY[HEADER.FIELDS (X-FOLLOWUP-KEY)]"].decode().strip()
+            keys[header.split(":", 1)[1].strip() if ":" in header else ""] += 1
+        return keys
 
     def recreate_folder(self, user: str, folder: str) -> None:
         """Delete ``folder`` and create it again: its UIDVALIDITY changes and old UIDs are gone."""

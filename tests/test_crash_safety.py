@@ -77,18 +77,7 @@ def run_once(config: Path, *, kill_after: float | None) -> int | None:
 
 
 def drafts_by_key(server, user: str) -> Counter:
-    client = server.client(user)
-    try:
-        client.select_folder("Drafts", readonly=True)
-        uids = client.search(["ALL"])
-        fetched = client.fetch(uids, ["BODY.PEEK[HEADER.FIELDS (X-FOLLOWUP-KEY)]"]) if uids else {}
-    finally:
-        client.logout()
-    keys = Counter()
-    for data in fetched.values():
-        header = data[b"BODY[HEADER.FIELDS (X-FOLLOWUP-KEY)]"].decode().strip()
-        keys[header.split(":", 1)[1].strip() if ":" in header else ""] += 1
-    return keys
+    return server.draft_keys(user)
 
 
 def kill_many_times(tmp_path, dovecot_server, kills: int, seed: int) -> None:

@@ -331,18 +331,7 @@ accounts:
     # -- what the server and the store hold ------------------------------------------------
 
     def drafts_by_key(self) -> Counter:
-        client = self.server.client(self.user)
-        try:
-            client.select_folder("Drafts", readonly=True)
-            uids = client.search(["ALL"])
-            fetched = client.fetch(uids, ["BODY.PEEK[HEADER.FIELDS (X-FOLLOWUP-KEY)]"]) if uids else {}
-        finally:
-            client.logout()
-        keys: Counter = Counter()
-        for data in fetched.values():
-            header = data[b"BODY[HEADER.FIELDS (X-FOLLOWUP-KEY)]"].decode().strip()
-            keys[header.split(":", 1)[1].strip() if ":" in header else ""] += 1
-        return keys
+        return self.server.draft_keys(self.user)
 
     def folder(self, name: str) -> dict:
         client = self.server.client(self.user)

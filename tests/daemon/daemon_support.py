@@ -58,18 +58,7 @@ def deliver(server, user: str, messages: list[bytes]) -> None:
 
 
 def drafts_by_key(server, user: str) -> Counter:
-    client = server.client(user)
-    try:
-        client.select_folder("Drafts", readonly=True)
-        uids = client.search(["ALL"])
-        fetched = client.fetch(uids, ["BODY.PEEK[HEADER.FIELDS (X-FOLLOWUP-KEY)]"]) if uids else {}
-    finally:
-        client.logout()
-    keys: Counter = Counter()
-    for data in fetched.values():
-        header = data[b"BODY[HEADER.FIELDS (X-FOLLOWUP-KEY)]"].decode().strip()
-        keys[header.split(":", 1)[1].strip() if ":" in header else ""] += 1
-    return keys
+    return server.draft_keys(user)
 
 
 def wait_for(predicate: Callable[[], object], timeout: float, step: float = 0.1, what: str = "") -> object:
