@@ -34,7 +34,7 @@ from zoneinfo import ZoneInfo
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from followup.core.classify import could_matter  # noqa: E402
+from followup.core.prefilter import could_matter  # noqa: E402
 from followup.core.extract import read_message  # noqa: E402
 from followup.core.model import Label  # noqa: E402
 from followup.core.parse import parse_message  # noqa: E402

@@ -37,7 +37,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from followup.core.classify import could_matter
+from followup.core.prefilter import could_matter
 from followup.core.compose import compose_draft, default_template_environment
 from followup.core.extract import read_message
 from followup.core.model import Address, DraftKind, Facts

@@ -56,18 +56,23 @@ class ImapAccount(_AccountBase):
     password_credential: str | None = None
     oauth2_token_file: Path | None = None
     oauth2_token_env: str | None = None
+    oauth2_token_credential: str | None = None
+    client_secrets_file: Path | None = None
     timeout_seconds: float = Field(default=30.0, gt=0, le=600)
     folders: dict[Literal["inbox", "sent", "drafts"], str] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _check(self) -> ImapAccount:
         refs = [self.password_file, self.password_env, self.password_credential,
-                self.oauth2_token_file, self.oauth2_token_env]
+                self.oauth2_token_file, self.oauth2_token_env, self.oauth2_token_credential]
         if sum(r is not None for r in refs) != 1:
             raise ValueError(
                 "set exactly one of password_file, password_env, password_credential, "
-                "oauth2_token_file, oauth2_token_env"
+                "oauth2_token_file, oauth2_token_env, oauth2_token_credential"
             )
+        if self.client_secrets_file is not None and not self.uses_oauth2:
+            raise ValueError("client_secrets_file is for OAuth (`followup auth gmail`): it goes with "
+                             "oauth2_token_file or oauth2_token_credential, not with a password")
         if self.security == "plain" and not _is_loopback(self.host):
             raise ValueError("security: plain is only allowed for a server on this machine "
                              "(127.0.0.1, ::1, localhost); use tls or starttls")
@@ -76,6 +81,12 @@ class ImapAccount(_AccountBase):
     @property
     def effective_port(self) -> int:
         return self.port or (993 if self.security == "tls" else 143)
+
+    @property
+    def uses_oauth2(self) -> bool:
+        """True when the login is XOAUTH2 (a token reference) rather than a password."""
+        return any(r is not None for r in (self.oauth2_token_file, self.oauth2_token_env,
+                                           self.oauth2_token_credential))
 
 
 class MaildirAccount(_AccountBase):
@@ -377,11 +388,12 @@ def resolve_secret(
 ) -> tuple[Literal["password", "oauth2"], str]:
     """Return ("password"|"oauth2", value) for the account; raises ConfigError naming the reference.
 
-    A secret file must exist and be readable by its owner only (mode 0600 or stricter).
+    A secret file must exist and be readable by its owner only (mode 0600 or stricter). An
+    ``oauth2`` value is either a ready access token or the JSON ``followup auth gmail`` writes
+    (refresh token included), which :mod:`followup.mailbox.factory` turns into fresh access tokens.
     """
     env = os.environ if environ is None else environ
-    kind: Literal["password", "oauth2"] = "oauth2" if (
-        account.oauth2_token_file or account.oauth2_token_env) else "password"
+    kind: Literal["password", "oauth2"] = "oauth2" if account.uses_oauth2 else "password"
     where = f"accounts.{account.name}"
     if account.password_env or account.oauth2_token_env:
         var = account.password_env or account.oauth2_token_env
@@ -389,12 +401,14 @@ def resolve_secret(
         if not value:
             raise ConfigError(f"{where}: environment variable {var} is not set or empty")
         return kind, value
-    if account.password_credential:
+    credential = account.password_credential or account.oauth2_token_credential
+    if credential:
+        key = "password_credential" if account.password_credential else "oauth2_token_credential"
         cred_dir = env.get("CREDENTIALS_DIRECTORY")
         if not cred_dir:
-            raise ConfigError(f"{where}: password_credential needs $CREDENTIALS_DIRECTORY "
+            raise ConfigError(f"{where}: {key} needs $CREDENTIALS_DIRECTORY "
                               "(set by systemd's LoadCredential=)")
-        return kind, _read_secret_file(Path(cred_dir) / account.password_credential, where, check_mode=False)
+        return kind, _read_secret_file(Path(cred_dir) / credential, where, check_mode=False)
     path = account.password_file or account.oauth2_token_file
     assert path is not None  # guaranteed by ImapAccount._check
     return kind, _read_secret_file(Path(os.path.expanduser(str(path))), where, check_mode=True)

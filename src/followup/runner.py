@@ -35,9 +35,9 @@ def message_reader(config: Config) -> Callable[[Message], tuple[Classification, 
 
 
 def sync_context(config: Config, progress: Progress | None = None) -> SyncContext:
-    from followup.core.classify import could_matter
+    from followup.core.prefilter import body_need
 
-    return SyncContext(reader=message_reader(config), could_matter=could_matter,
+    return SyncContext(reader=message_reader(config), could_matter=body_need,
                        user_addresses=config.user_addresses(), tz=config.tz,
                        window_days=config.sync.window_days, batch_size=config.sync.batch_size,
                        progress=progress)

@@ -7,9 +7,12 @@ Per folder (see ``docs`` in :func:`sync_folder`):
 2. New refs: UIDs above the cursor's last UID (the first run: everything received in the last
    ``window_days``). A changed validity (UIDVALIDITY) forgets the folder's locations and rescans
    the window; messages are identified by account + Message-ID, so nothing is stored twice.
-3. Headers first, in batches; bodies only for messages that could matter (``could_matter`` on
-   the headers, or a reply in a thread the program already follows). Newsletters stay
-   headers-only.
+3. Headers first, in batches; then bodies as :mod:`followup.core.prefilter` decides from the
+   headers: ``FULL`` (job signals, or a reply in an application's thread) fetched up to
+   :data:`CANDIDATE_BYTES`; ``PROBE`` (personal mail, notifications) asked of the server's
+   text search where there is one (Gmail), else fetched up to ``PROBE_BYTES`` and parsed only
+   when :func:`~followup.core.prefilter.mentions_job` passes; ``NONE`` (list mail) left out.
+   What is not parsed is stored as headers.
 4. Each batch is stored, classified, threaded and grouped, and the cursor advanced, **in one
    transaction** (lieer's rule: the cursor moves only after the batch is committed). A crash
    or a dropped connection loses at most the batch in flight; the next run resumes there.
@@ -33,7 +36,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 
 from followup.core.model import Classification, Facts, FolderRole, Label, Message, Stage
-from followup.core.parse import parse_message
+from followup.core.parse import parse_headers, parse_message
+from followup.core.prefilter import PROBE_BYTES, BodyNeed, gmail_query, mentions_job
 from followup.core.threads import application_id_for, employer_domain, same_application, subject_key
 from followup.errors import CursorExpired
 from followup.mailbox.base import FolderState, HeaderRecord, Mailbox
@@ -67,7 +71,8 @@ OPENING_STAGE = {
 }
 
 Reader = Callable[[Message], tuple[Classification, Facts]]
-Prefilter = Callable[[Message], bool]
+#: Given headers, how much body the sync needs (a bool means FULL / NONE).
+Prefilter = Callable[[Message], "BodyNeed | bool"]
 Progress = Callable[[str, int, int], None]
 
 
@@ -81,6 +86,7 @@ class FolderReport:
     new_refs: int = 0
     headers_fetched: int = 0
     bodies_fetched: int = 0
+    probed: int = 0  # PROBE messages looked at (bytes fetched, or asked of the server's search)
     stored: int = 0
     already_known: int = 0
     vanished: int = 0
@@ -116,6 +122,7 @@ class SyncContext:
     window_days: int = 90
     batch_size: int = 500
     progress: Progress | None = None
+    probe: Callable[[bytes], bool] = mentions_job
 
 
 def sync_account(mailbox: Mailbox, store: Store, ctx: SyncContext, now: datetime) -> SyncReport:
@@ -274,32 +281,44 @@ def _sync_batch(mailbox: Mailbox, store: Store, ctx: SyncContext, role: FolderRo
     account = mailbox.account
     records = mailbox.fetch_headers(role, batch)
     folder.headers_fetched += len(records)
-    heads: list[tuple[HeaderRecord, Message]] = []
+    heads: list[tuple[HeaderRecord, Message, bool]] = []
     wanted: list[str] = []
+    probed: list[HeaderRecord] = []
     for record in records:
-        head = parse_message(record.raw_headers, received_at=record.received_at)
-        heads.append((record, head))
-        if store.has_message(account, head.message_id):
+        head = parse_headers(record.raw_headers, received_at=record.received_at)
+        known = store.has_message(account, head.message_id)
+        heads.append((record, head, known))
+        if known:
             if role is FolderRole.SENT and store.is_unsent_draft(account, head.message_id):
                 wanted.append(record.ref)  # what the user actually sent may differ from our draft
             continue
-        if _wants_body(store, ctx, account, role, head):
+        need = _body_need(store, ctx, account, role, head)
+        if need is BodyNeed.FULL:
             wanted.append(record.ref)
+        elif need is BodyNeed.PROBE:
+            probed.append(record)
+    bodies: dict[str, bytes] = {}
+    if probed:
+        folder.probed += len(probed)
+        wanted += _probe(mailbox, ctx, role, probed, bodies)
     # Drafts are ours and small; of everything else the first CANDIDATE_BYTES hold the text,
     # the calendar part and the headers the classifier reads, and leave the attachments out.
     limit = None if role is FolderRole.DRAFTS else CANDIDATE_BYTES
-    bodies = mailbox.fetch_raw(role, wanted, limit=limit) if wanted else {}
+    if wanted:
+        bodies.update(mailbox.fetch_raw(role, wanted, limit=limit))
     folder.bodies_fetched += len(bodies)
 
+    stored_now: set[str] = set()  # a folder may hold the same message twice
     with store.transaction():
-        for record, head in heads:
-            if store.has_message(account, head.message_id):
+        for record, head, known in heads:
+            if known or head.message_id in stored_now:
                 folder.already_known += 1
                 if role is FolderRole.SENT and store.is_unsent_draft(account, head.message_id):
                     _record_sent_draft(store, ctx, account, record, head, bodies.get(record.ref), now)
             else:
                 raw = bodies.get(record.ref)
                 _store_message(store, ctx, account, role, record, head, raw, now, report)
+                stored_now.add(head.message_id)
                 folder.stored += 1
                 report.new_message_ids.append(head.message_id)
             store.add_location(account, role, record.ref, state.validity, head.message_id)
@@ -330,15 +349,43 @@ def _record_sent_draft(store: Store, ctx: SyncContext, account: str, record: Hea
     store.update_message(account, head.message_id, **columns)
 
 
-def _wants_body(store: Store, ctx: SyncContext, account: str, role: FolderRole, head: Message) -> bool:
-    """Fetch the body of our own drafts, of replies in threads that matter (an application's, or
-    one the user wrote in), and of whatever the header prefilter cannot rule out."""
+def _body_need(store: Store, ctx: SyncContext, account: str, role: FolderRole, head: Message) -> BodyNeed:
+    """Our own drafts and replies in an application's thread: FULL; replies in a thread the user
+    wrote in: at least PROBE; else what the header prefilter says."""
     if role is FolderRole.DRAFTS:
-        return bool(head.header("x-followup-key"))
+        return BodyNeed.FULL if head.header("x-followup-key") else BodyNeed.NONE
     thread = _known_thread(store, account, head)
-    if thread is not None and (store.application_of_thread(account, thread) or store.thread_has_outbound(account, thread)):
-        return True
-    return ctx.could_matter(head)
+    if thread is not None and store.application_of_thread(account, thread):
+        return BodyNeed.FULL
+    need = ctx.could_matter(head)
+    if isinstance(need, bool):
+        need = BodyNeed.FULL if need else BodyNeed.NONE
+    if need is BodyNeed.NONE and thread is not None and store.thread_has_outbound(account, thread):
+        return BodyNeed.PROBE
+    return need
+
+
+def _probe(mailbox: Mailbox, ctx: SyncContext, role: FolderRole, records: list[HeaderRecord],
+           bodies: dict[str, bytes]) -> list[str]:
+    """Look at PROBE messages; return the refs whose body must still be fetched. A probe that
+    holds the whole message goes straight into ``bodies`` (no second fetch)."""
+    refs = [r.ref for r in records]
+    search = getattr(mailbox, "search_text", None)
+    if callable(search):
+        # The server's own text index (Gmail): no probe bytes on the wire.
+        found = search(role, refs, gmail_query())
+        if found is not None:
+            return [ref for ref in refs if ref in found]
+    sizes = {r.ref: r.size for r in records}
+    more: list[str] = []
+    for ref, raw in mailbox.fetch_raw(role, refs, limit=PROBE_BYTES).items():
+        if not ctx.probe(raw):
+            continue
+        if len(raw) < PROBE_BYTES or len(raw) >= sizes.get(ref, 0) > 0:
+            bodies[ref] = raw  # the whole message came with the probe
+        else:
+            more.append(ref)
+    return more
 
 
 def _known_thread(store: Store, account: str, head: Message) -> str | None:

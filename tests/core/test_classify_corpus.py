@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from corpus import CORPUS, WHERE
 
-from followup.core.classify import classify, could_matter
+from followup.core.classify import classify
+from followup.core.prefilter import could_matter
 from followup.core.model import Label
 from followup.core.parse import parse_message
 
@@ -99,3 +100,25 @@ def test_the_prefilter_drops_most_mailing_list_mail_from_headers_alone():
             lists += 1
             dropped += not could_matter(message)
     assert lists and dropped / lists >= 0.9, (dropped, lists)
+
+
+@needs_jobs
+def test_no_real_message_the_classifier_labels_is_left_unread_by_the_prefilter_and_probe():
+    """The sync parses a message only when its headers ask for the body (FULL) or the first
+    PROBE_BYTES pass ``mentions_job``; whatever it leaves unread must be "other" anyway."""
+    from followup.core.parse import parse_headers
+    from followup.core.prefilter import PROBE_BYTES, BodyNeed, body_need, mentions_job
+
+    fixtures = Path(__file__).resolve().parents[1] / "fixtures" / "mail"
+    blobs = [(name, raw) for name, _, raw in _jobs()]
+    blobs += [(p.name, p.read_bytes()) for p in sorted(fixtures.rglob("*.eml"))]
+    unread_but_labelled = []
+    for name, raw in blobs:
+        need = body_need(parse_headers(raw))
+        unread = need is BodyNeed.NONE or (need is BodyNeed.PROBE and not mentions_job(raw[:PROBE_BYTES]))
+        if unread:
+            label = classify(parse_message(raw)).label
+            if label is not Label.OTHER:
+                unread_but_labelled.append((name, label.value))
+    assert len(blobs) > 400
+    assert unread_but_labelled == []

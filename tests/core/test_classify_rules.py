@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from followup.core.classify import DECISION_TABLE, DEFAULT_CONFIDENCE_THRESHOLD, classify, could_matter
+from followup.core.classify import DECISION_TABLE, DEFAULT_CONFIDENCE_THRESHOLD, classify
 from followup.core.extract import read_message
 from followup.core.model import Address, CalendarAttendee, CalendarEvent, Label, Message
 
@@ -139,23 +139,6 @@ def test_cold_recruiter_outreach_asking_for_a_call_is_other():
 def test_the_decision_table_lists_every_label():
     assert {label for _, label in DECISION_TABLE} == set(Label)
 
-
-HEADERS_ONLY = [
-    ({"list-id": "<users.lists.example.org>"}, Address("", "someone@example.org"), "Re: patch for kernel", False),
-    ({"list-unsubscribe": "<mailto:u@news.example.com>"}, Address("", "news@shop.example.com"), "Spring sale", False),
-    ({"list-unsubscribe": "<mailto:u@li.com>"}, Address("", "jobs-noreply@linkedin.com"), "Your application", True),
-    ({"list-unsubscribe": "<mailto:u@x.com>"}, Address("", "hello@startup.example"), "Your interview next week", True),
-    ({"precedence": "bulk"}, Address("", "no-reply@greenhouse.io"), "Thank you for applying", True),
-    ({}, Address("", "friend@gmail.com"), "hey", True),
-    ({"auto-submitted": "auto-replied", "precedence": "bulk"}, Address("", "ana@acme.com"), "Away", True),
-]
-
-
-@pytest.mark.parametrize(("headers", "sender", "subject", "expected"), HEADERS_ONLY,
-                         ids=[h[2] for h in HEADERS_ONLY])
-def test_the_prefilter_drops_only_bulk_mail_without_any_job_signal(headers, sender, subject, expected):
-    message = Message(message_id="<h@t>", date=SENT, sender=sender, subject=subject, headers=headers)
-    assert could_matter(message) is expected
 
 _WORDS = st.sampled_from([
     "interview", "unfortunately", "not", "if", "we", "will", "move", "forward", "with", "other",

@@ -8,6 +8,7 @@ import sys
 from followup.cli.common import load
 from followup.config import GmailAccount, ImapAccount, resolve_secret
 from followup.errors import ConfigError
+from followup.mailbox.gmail_auth import credentials_from_text, is_token_json
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -21,7 +22,9 @@ def run(args: argparse.Namespace) -> int:
     for account in config.accounts:
         if isinstance(account, ImapAccount):
             try:
-                resolve_secret(account)
+                kind, secret = resolve_secret(account)
+                if kind == "oauth2" and is_token_json(secret):  # the JSON of `followup auth gmail`
+                    credentials_from_text(secret, account.name, "of this account")
             except ConfigError as exc:
                 problems.append(str(exc))
         elif isinstance(account, GmailAccount):

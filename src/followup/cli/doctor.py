@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from followup.cli.common import load, utc_now
-from followup.config import Config, ImapAccount, MaildirAccount, resolve_secret
+from followup.config import Config, GmailAccount, ImapAccount, MaildirAccount, resolve_secret
 from followup.errors import ConfigError, FollowupError
 
 
@@ -101,27 +101,44 @@ def _check_file_mode(report: Report, path: Path | None, *, secret: bool) -> None
 
 def _check_secrets(report: Report, config: Config) -> set[str]:
     usable: set[str] = set()
+    from followup.mailbox import gmail_auth
+
     for account in config.accounts:
+        if isinstance(account, GmailAccount):
+            try:
+                path = gmail_auth.token_source(config, account)
+            except ConfigError as exc:
+                report.fail(str(exc))
+                continue
+            usable.add(account.name)
+            kind = f"systemd credential {account.token_credential}" if account.token_credential else "token file"
+            report.ok(f"{account.name}: Gmail {kind} {path}")
+            continue
         if not isinstance(account, ImapAccount):
             usable.add(account.name)
             continue
         try:
-            resolve_secret(account)
+            kind, secret = resolve_secret(account)
+            refreshable = kind == "oauth2" and gmail_auth.is_token_json(secret)
+            if refreshable:
+                gmail_auth.credentials_from_text(secret, account.name, "of this account")
         except ConfigError as exc:
             report.fail(str(exc))
             continue
         usable.add(account.name)
+        what = "OAuth token (refreshed before a login)" if refreshable else "secret"
         path = account.password_file or account.oauth2_token_file
+        credential = account.password_credential or account.oauth2_token_credential
         if path is not None:
             path = Path(os.path.expanduser(str(path)))
             mode = stat.S_IMODE(path.stat().st_mode)
-            report.ok(f"{account.name}: secret file {path} (mode {mode:04o}, owner only)")
-        elif account.password_credential:
-            report.ok(f"{account.name}: systemd credential {account.password_credential}")
+            report.ok(f"{account.name}: {what} file {path} (mode {mode:04o}, owner only)")
+        elif credential:
+            report.ok(f"{account.name}: {what} from the systemd credential {credential}")
         else:
-            report.warn(f"{account.name}: secret from the environment ({account.password_env or account.oauth2_token_env}); "
+            report.warn(f"{account.name}: {what} from the environment ({account.password_env or account.oauth2_token_env}); "
                         "a file (mode 0600) or a systemd credential is safer")
-    if not any(isinstance(a, ImapAccount) for a in config.accounts):
+    if not any(isinstance(a, ImapAccount | GmailAccount) for a in config.accounts):
         report.info("none needed (Maildir accounts only)")
     return usable
 

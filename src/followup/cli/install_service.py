@@ -3,9 +3,18 @@
 The units are generated here; ``systemd/interview-followup.service`` and
 ``systemd/user/interview-followup.service`` in the source tree are these templates with the
 default paths (a test keeps them equal). The system unit runs as a dynamic user with the state
-in ``/var/lib/interview-followup`` and the passwords handed over by ``LoadCredential=``; the
-user unit runs in your session manager (``loginctl enable-linger`` keeps it running while you
-are logged out).
+in ``/var/lib/interview-followup`` and the passwords and OAuth tokens handed over by
+``LoadCredential=``; the user unit runs in your session manager (``loginctl enable-linger``
+keeps it running while you are logged out).
+
+OAuth tokens and the system service: a credential is a read-only copy, so a refreshed access
+token cannot be written back into ``$CREDENTIALS_DIRECTORY``. It does not need to be: Google
+keeps the refresh token the same on a refresh, so the service refreshes the access token in
+memory (once an hour, and once per start). That is the default here, rather than a token file
+under ``StateDirectory=``: only the service's dynamic user may write there, so putting a new
+token there after ``followup auth gmail`` would need a chown into ``/var/lib/private``. A new
+token in ``/etc/interview-followup/NAME`` takes effect at the next restart (a reload does not
+re-read credentials). The user unit keeps the token in its file and writes it back after a refresh.
 """
 
 from __future__ import annotations
@@ -27,9 +36,9 @@ WATCHDOG = "120s"
 
 SYSTEM_TEMPLATE = """\
 # System service. Install the package (e.g. into /opt/interview-followup/venv), put the config
-# in /etc/interview-followup/config.yaml with `password_credential: NAME` for each account and
-# each password in /etc/interview-followup/NAME (mode 0600, root-owned; systemd hands it over
-# through LoadCredential=), then:
+# in /etc/interview-followup/config.yaml with `password_credential: NAME` for each account (Gmail
+# API: `token_credential: NAME`) and each password or OAuth token in /etc/interview-followup/NAME
+# (mode 0600, root-owned; systemd hands it over through LoadCredential=), then:
 #   systemctl daemon-reload && systemctl enable --now interview-followup
 #   systemctl reload interview-followup    # after editing the config (SIGHUP)
 # `followup install-service` writes this file with the paths of the running installation.
@@ -168,6 +177,7 @@ def run(args: argparse.Namespace) -> int:
         config = str(Path(args.config).expanduser().resolve()) if args.config else None
         text = user_unit(exec_path, config)
         target = args.output or user_unit_dir() / UNIT_NAME
+        notes = _user_notes(args.config)
         next_steps = ["systemctl --user daemon-reload", "systemctl --user enable --now interview-followup",
                       "loginctl enable-linger \"$USER\"   # keeps it running while you are logged out",
                       "journalctl --user -u interview-followup -f   # its log"]
@@ -205,8 +215,9 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _system_credentials(config_path: str) -> tuple[list[str], list[str]]:
-    """The LoadCredential= names the config asks for, and notes about what does not fit a system service."""
-    from followup.config import ImapAccount, load_config
+    """The LoadCredential= names the config asks for, and notes: what file to place where, and
+    what does not fit a system service."""
+    from followup.config import GmailAccount, ImapAccount, load_config
     from followup.errors import ConfigError
 
     try:
@@ -218,19 +229,85 @@ def _system_credentials(config_path: str) -> tuple[list[str], list[str]]:
     names: list[str] = []
     notes: list[str] = []
     for account in config.accounts:
-        if not isinstance(account, ImapAccount):
+        if isinstance(account, GmailAccount):
+            if account.token_credential:
+                names.append(account.token_credential)
+                notes.append(_token_note(config_path, account.name, account.token_credential))
+            else:
+                notes.append(f"{account.name}: a system service cannot use a token_file (it cannot read your home, "
+                             "and only its dynamic user may write its state directory): add "
+                             f"`token_credential: {account.name}.token` to the account and run this again")
+        elif isinstance(account, ImapAccount):
+            if account.password_credential:
+                names.append(account.password_credential)
+                notes.append(f"{account.name}: put the password in {SYSTEM_CREDENTIAL_DIR / account.password_credential} "
+                             "(mode 0600, owned by root)")
+            elif account.oauth2_token_credential:
+                names.append(account.oauth2_token_credential)
+                notes.append(_token_note(config_path, account.name, account.oauth2_token_credential))
+            elif account.uses_oauth2:
+                notes.append(f"{account.name}: a system service cannot read oauth2_token_file/oauth2_token_env; use "
+                             f"`oauth2_token_credential: {account.name}.token` and run this again")
+            else:
+                notes.append(f"{account.name}: a system service cannot read password_file/password_env; use "
+                             f"password_credential: {account.name}.password and put the password in "
+                             f"{SYSTEM_CREDENTIAL_DIR / (account.name + '.password')} (mode 0600)")
+        else:
             notes.append(f"{account.name}: a Maildir account is read as the service's dynamic user: "
                          "make it readable, or use --user")
-        elif account.password_credential:
-            names.append(account.password_credential)
-        else:
-            notes.append(f"{account.name}: a system service cannot read password_file/password_env; use "
-                         f"password_credential: {account.name}.password and put the password in "
-                         f"{SYSTEM_CREDENTIAL_DIR / (account.name + '.password')} (mode 0600)")
     if _sets_state_dir(config_path):
         notes.append("the config sets state_dir: remove it, so the service keeps its state in "
                      "/var/lib/interview-followup (StateDirectory=); every other path is read-only to it")
     return names, notes
+
+
+def _token_note(config_path: str, account: str, credential: str) -> str:
+    """Where an OAuth token for the system service goes, how it gets there, and how it is refreshed."""
+    target = SYSTEM_CREDENTIAL_DIR / credential
+    auth = f"sudo followup --config {config_path} auth gmail --account {account}"
+    written = Path(config_path).expanduser().resolve().parent / credential  # where `followup auth` puts it
+    if written == target:
+        how = f"`{auth}` writes it there"
+    else:
+        how = f"`{auth}` writes it to {written}; then: sudo install -m 600 -o root {written} {target}"
+    return (f"{account}: put its OAuth token in {target} (mode 0600, owned by root): {how}. The service "
+            "refreshes the access token in memory (a credential is read-only; Google keeps the refresh token "
+            "the same); after a new `followup auth gmail`, run `systemctl restart interview-followup` "
+            "(a reload does not re-read credentials)")
+
+
+def _user_notes(config_arg: str | None) -> list[str]:
+    """For a user service: accounts that still need a token, and credential names it cannot use."""
+    from followup.config import GmailAccount, ImapAccount, load_config
+    from followup.errors import ConfigError
+    from followup.mailbox import gmail_auth
+
+    try:
+        config = load_config(config_arg)
+    except ConfigError:
+        return []
+    notes = []
+    for account in config.accounts:
+        if isinstance(account, GmailAccount) and account.token_credential:
+            notes.append(f"{account.name}: token_credential needs the system service (LoadCredential=); for "
+                         "the user service remove it, so the token is read from (and refreshed in) its file")
+        elif isinstance(account, GmailAccount):
+            path = gmail_auth.token_path(config, account)
+            if not path.exists():
+                notes.append(f"{account.name}: no token yet: run `followup auth gmail --account {account.name}` "
+                             "before starting the service")
+            else:
+                notes.append(f"{account.name}: the service reads its token from {path} and writes it back there "
+                             "after a refresh")
+        elif isinstance(account, ImapAccount) and (account.password_credential or account.oauth2_token_credential):
+            notes.append(f"{account.name}: a *_credential key needs the system service (LoadCredential=); for "
+                         "the user service use password_file or oauth2_token_file")
+        elif isinstance(account, ImapAccount) and account.oauth2_token_file is not None:
+            path = Path(os.path.expanduser(str(account.oauth2_token_file)))
+            if not path.exists():
+                notes.append(f"{account.name}: no token yet in {path}: run `followup auth gmail --account "
+                             f"{account.name}` before starting the service")
+    return notes
 
 
 def _sets_state_dir(config_path: str) -> bool:

@@ -63,7 +63,6 @@ __all__ = [
     "DEFAULT_CONFIDENCE_THRESHOLD",
     "DECISION_TABLE",
     "classify",
-    "could_matter",
     "new_words",
 ]
 
@@ -795,53 +794,3 @@ def _timeline_promise(body: str) -> str | None:
         if found:
             return f'decision promise: "{" ".join(m.group(0).split())} … {" ".join(found.group(0).split())}"'
     return None
-
-
-# --- prefilter ----------------------------------------------------------------------------------
-
-_JOB_SUBJECT = re.compile(
-    r"\b(application|applied|applying|apply|candida\w+|interview\w*|position|role|job|jobs|career\w*|recruit\w*|"
-    r"hiring|hire|offer|opportunit\w+|talent|resume|r[ée]sum[ée]|cv|assessment|next\s+steps?|invitation|"
-    r"your\s+(?:application|candidacy)|thank\s+you\s+for|update\s+(?:on|from|regarding)|status|availability|schedul\w+|"
-    r"out\s+of\s+(?:the\s+)?office|automatic\s+reply|auto[- ]?reply|cancel\w*|confirm\w*|references?|"
-    r"thank\s+you|thanks|update|follow(?:ing)?[- ]?up|decision|feedback|invit\w+|meeting|call|chat|calendar|event|"
-    r"congratulations|welcome|intern\w*|graduate|onsite|on-site|screen\w*|hr|people\s+team)\b",
-    _I,
-)
-_HIRING_NAME = re.compile(r"\b(recruit\w*|talent|careers?|hiring|hr|human\s+resources|people\s+(?:team|ops))\b", _I)
-
-
-def could_matter(message: Message) -> bool:
-    """Given a HEADERS-ONLY message (``text`` empty), return False only when the headers clearly
-    show bulk, list, newsletter or marketing mail with no job signal; True otherwise.
-
-    Recall first: a recruiting sender, a job board, a calendar or auto-reply header, or a
-    job word in the subject always keeps the message. Used by sync to decide whether to fetch
-    the body.
-    """
-    sender = message.sender
-    if is_recruiting_sender(sender) or job_board_name(sender) or scheduler_name(sender):
-        return True
-    if message.calendar:
-        return True
-    if message.header("auto-submitted").lower().startswith("auto-replied") or message.header("x-autoreply") \
-            or message.header("x-autorespond"):
-        return True
-    content_type = message.header("content-type").lower()
-    if "text/calendar" in content_type:
-        return True
-    bulk = bool(
-        message.header("list-id")
-        or message.header("list-unsubscribe")
-        or message.header("precedence").lower() in ("bulk", "list", "junk")
-    )
-    if not bulk:
-        return True
-    if sender is not None and _HIRING_NAME.search(sender.name):
-        return True
-    subject = message.subject or ""
-    if not message.header("list-id") and re.match(r"\s*(re|aw|fwd?)\s*:", subject, _I):
-        return True  # a reply in a conversation, not a newsletter (mailing lists carry List-Id)
-    return bool(_JOB_SUBJECT.search(subject))
-
-

@@ -71,6 +71,8 @@ def decode_header_text(raw: object) -> str:
     if raw is None:
         return ""
     text = _undo_surrogates(str(raw))
+    if "=?" not in text:  # no encoded word: decode_header would hand the text back as it is
+        return clean_header_text(text)
     try:
         text = str(make_header(decode_header(text)))
     except Exception:  # noqa: BLE001 - unknown charsets and broken encoded words keep the raw text
@@ -78,12 +80,34 @@ def decode_header_text(raw: object) -> str:
     return clean_header_text(text)
 
 
+# An address-list entry simple enough to read without email.utils: "Name <a@b>" or "a@b", no
+# quotes, comments, groups or escapes (those go through getaddresses, RFC 5322 section 3.4).
+_PLAIN = r'[^\s<>()@,;:"\[\]\\]+@[^\s<>()@,;:"\[\]\\]+'
+_SIMPLE_ENTRY = re.compile(rf'\s*(?:([^()<>@,;:"\[\]\\]*?)\s*<\s*({_PLAIN})\s*>|({_PLAIN}))\s*')
+
+
+def _simple_addresses(raw: str) -> list[tuple[str, str]] | None:
+    """(name, address) pairs as email.utils.getaddresses gives them, or None when ``raw`` is not
+    a list of simple entries."""
+    pairs = []
+    for entry in raw.split(","):
+        if not entry.strip():
+            continue
+        found = _SIMPLE_ENTRY.fullmatch(entry)
+        if found is None:
+            return None
+        name, bracketed, bare = found.groups()
+        pairs.append((" ".join((name or "").split()), bracketed or bare))
+    return pairs
+
+
 def parse_addresses(raw: str) -> tuple[Address, ...]:
     """Parse an address-list header strictly: entries without a valid ``local@domain`` are dropped."""
     if not raw:
         return ()
     out: list[Address] = []
-    for name, addr in email.utils.getaddresses([raw]):
+    pairs = _simple_addresses(raw)
+    for name, addr in pairs if pairs is not None else email.utils.getaddresses([raw]):
         addr = addr.strip().strip("<>").lower()
         if not _EMAIL.match(addr):
             continue
@@ -141,8 +165,77 @@ def parse_message(raw: bytes, *, received_at: datetime | None = None) -> Message
             size=len(raw),
         )
     defects.extend(type(d).__name__ for d in msg.defects)
-    raw_headers = _RawHeaders(msg)
+    text, html, calendar = "", "", ()
+    try:
+        text, html, calendar = _read_body(msg, defects)
+    except Exception as exc:  # noqa: BLE001 - a body we cannot read still leaves usable headers
+        defects.append(f"body unreadable: {type(exc).__name__}")
+    return _message(_RawHeaders.of(msg), raw, received_at, defects, text, html, calendar)
 
+
+# The stdlib feed parser's test for a header line (email.feedparser.headerRE): a line that does
+# not match ends the header block.
+_HEADER_LINE = re.compile(r"^(From |[\041-\071\073-\176]*:|[\t ])")
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n|$)")
+
+
+def parse_headers(raw: bytes, *, received_at: datetime | None = None) -> Message:
+    """Given a header block (as ``FETCH BODY[HEADER.FIELDS (...)]`` returns it; anything after the
+    first blank line is ignored), return the Message :func:`parse_message` gives for the same
+    bytes, with an empty body, about ten times faster. Never raises for bad input.
+
+    The header lines are read the way ``email`` does with ``policy.compat32`` (same line test,
+    same unfolding), so both functions agree header for header; a test holds them to that over
+    the whole corpus.
+    """
+    text = raw.decode("ascii", "surrogateescape")  # what BytesParser does first
+    defects: list[str] = []
+    lines: list[str] = []
+    for line in _LINE.findall(text):
+        if not line:
+            break
+        if not _HEADER_LINE.match(line):
+            if line.strip("\r\n"):
+                defects.append("MissingHeaderBodySeparatorDefect")
+            break
+        lines.append(line)
+    # What email.feedparser.FeedParser._parse_headers does with those lines.
+    values: dict[str, list[str]] = {}
+    current: list[str] = []
+    for number, line in enumerate(lines):
+        if line[0] in " \t":
+            if not current:
+                defects.append("FirstHeaderLineIsContinuationDefect")
+            else:
+                current.append(line)
+            continue
+        if current:
+            _add_header(values, current)
+            current = []
+        if line.startswith("From "):
+            if number == len(lines) - 1 and number != 0:
+                break  # the first line of a body, not a header
+            if number != 0:
+                defects.append("MisplacedEnvelopeHeaderDefect")
+            continue
+        if line.startswith(":"):
+            defects.append("InvalidHeaderDefect")
+            continue
+        current = [line]
+    if current:
+        _add_header(values, current)
+    return _message(_RawHeaders(values), raw, received_at, defects, "", "", ())
+
+
+def _add_header(values: dict[str, list[str]], lines: list[str]) -> None:
+    # email.policy.Compat32.header_source_parse
+    name, _, value = lines[0].partition(":")
+    value = value.lstrip(" \t") + "".join(lines[1:])
+    values.setdefault(name.lower(), []).append(value.rstrip("\r\n"))
+
+
+def _message(raw_headers: _RawHeaders, raw: bytes, received_at: datetime | None, defects: list[str],
+             text: str, html: str, calendar: tuple[CalendarEvent, ...]) -> Message:
     message_id = normalise_message_id(decode_header_text(raw_headers.first("Message-ID")))
     if not message_id:
         message_id = synthetic_message_id(raw)
@@ -163,13 +256,6 @@ def parse_message(raw: bytes, *, received_at: datetime | None = None) -> Message
 
     references = tuple(_MSGID.findall(raw_headers.first("References") or ""))
     in_reply_to = normalise_message_id(raw_headers.first("In-Reply-To") or "") or None
-
-    text, html, calendar = "", "", ()
-    try:
-        text, html, calendar = _read_body(msg, defects)
-    except Exception as exc:  # noqa: BLE001 - a body we cannot read still leaves usable headers
-        defects.append(f"body unreadable: {type(exc).__name__}")
-
     return Message(
         message_id=message_id,
         date=date_value,
@@ -196,10 +282,15 @@ class _RawHeaders:
     ``raw_items()`` keeps them, so RFC 6532 UTF-8 headers decode correctly.
     """
 
-    def __init__(self, msg: StdMessage) -> None:
-        self._values: dict[str, list[str]] = {}
+    def __init__(self, values: dict[str, list[str]]) -> None:
+        self._values = values  # lower-case name -> values in order
+
+    @classmethod
+    def of(cls, msg: StdMessage) -> _RawHeaders:
+        values: dict[str, list[str]] = {}
         for name, value in msg.raw_items():
-            self._values.setdefault(name.lower(), []).append(str(value))
+            values.setdefault(name.lower(), []).append(str(value))
+        return cls(values)
 
     def first(self, name: str) -> str | None:
         values = self._values.get(name.lower())

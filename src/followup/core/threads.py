@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import unicodedata
@@ -26,6 +27,7 @@ def subject_key(subject: str) -> str:
     return " ".join(_PREFIX.sub("", subject or "").split()).lower()
 
 
+@functools.lru_cache(maxsize=8192)  # pure and called per application per message in a sync
 def company_key(company: str | None) -> str:
     """Return a comparable form of a company name ("Acme, Inc." and "ACME" give "acme")."""
     if not company:
@@ -35,6 +37,7 @@ def company_key(company: str | None) -> str:
     return " ".join(re.sub(r"[^a-z0-9]+", " ", text).split())
 
 
+@functools.lru_cache(maxsize=8192)  # pure and called per application per message in a sync
 def role_key(role: str | None) -> str:
     """Return a comparable form of a role title ("Sr. Data Engineer" and "senior data engineer" match)."""
     if not role:
@@ -72,6 +75,7 @@ def same_application(company_a: str | None, role_a: str | None, company_b: str |
     return not ra or not rb or ra == rb or ra in rb or rb in ra
 
 
+@functools.lru_cache(maxsize=8192)  # pure and called per application per message in a sync
 def employer_domain(email: str | None) -> str:
     """The organisation part of an employer's address ("mail.acme.example" gives "acme.example"),
     or '' for addresses that say nothing of the employer (free mail, ATSs, schedulers, job boards).

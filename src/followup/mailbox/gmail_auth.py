@@ -1,4 +1,5 @@
-"""OAuth for the Gmail API backend: the one-time consent flow, the stored token, its refresh.
+"""Google OAuth for the Gmail API backend and for Gmail over IMAP (XOAUTH2): the one-time
+consent flow, the stored token, its refresh.
 
 * ``followup auth gmail --account NAME`` runs Google's *installed-app* flow
   (google-auth-oauthlib): a browser opens Google's consent page and Google redirects to a
@@ -13,6 +14,9 @@
 * Scopes: ``gmail.readonly`` + ``gmail.compose`` (drafts; it could also send, which is why a test
   proves no code path but the digest calls a send method), plus ``gmail.modify`` only when
   stage labels are enabled (``labels: true``).
+* Gmail over IMAP (an ``imap`` account whose ``oauth2_token_*`` holds this same JSON) needs the
+  scope ``https://mail.google.com/``; :class:`XOAuth2Token` hands the IMAP login a fresh access
+  token, refreshing it when expired and writing the file back (0600, atomically).
 * ``invalid_grant`` on refresh is one line telling the user to run the command again: a
   consent screen left in "Testing" makes Google expire refresh tokens after 7 days, and a
   password change or 6 months without use revoke them too.
@@ -21,14 +25,18 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import stat
+import threading
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 from followup.config import Config, GmailAccount
 from followup.errors import AuthError, ConfigError, TransientError
+
+log = logging.getLogger(__name__)
 
 READONLY_SCOPE = "https://www.googleapis.com/auth/gmail.readonly"
 COMPOSE_SCOPE = "https://www.googleapis.com/auth/gmail.compose"
@@ -96,27 +104,41 @@ def load_credentials(path: Path, account: GmailAccount, *, token_uri: str | None
 
     google-auth ignores a ``token_uri`` written in the file (a tampered file must not send the
     refresh token elsewhere); ``token_uri`` here replaces Google's (the test suite's fake)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"accounts.{account.name}: cannot read the Gmail token {path}: {exc.strerror}") from None
+    return credentials_from_text(text, account.name, str(path), token_uri=token_uri)
+
+
+def credentials_from_text(text: str, account_name: str, source: str, *, token_uri: str | None = None) -> Any:
+    """Parse the authorized-user JSON ``followup auth gmail`` writes into ``Credentials``.
+
+    ``source`` names where the text came from (a path, a credential) in the ConfigError raised
+    when it is not such a JSON. Never touches the network."""
     from google.oauth2.credentials import Credentials
 
-    where = f"accounts.{account.name}"
+    where = f"accounts.{account_name}"
     try:
-        info = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(f"{where}: cannot read the Gmail token {path}: {exc.strerror}") from None
+        info = json.loads(text)
     except ValueError:
-        raise ConfigError(f"{where}: the Gmail token {path} is not JSON; "
-                          f"run `followup auth gmail --account {account.name}`") from None
+        raise ConfigError(f"{where}: the Gmail token {source} is not JSON; "
+                          f"run `followup auth gmail --account {account_name}`") from None
     if not isinstance(info, dict) or not info.get("refresh_token"):
-        raise ConfigError(f"{where}: the Gmail token {path} holds no refresh token; "
-                          f"run `followup auth gmail --account {account.name}`")
+        raise ConfigError(f"{where}: the Gmail token {source} holds no refresh token; "
+                          f"run `followup auth gmail --account {account_name}`")
     try:
         # The scopes the token was granted are in the file; asking for others here would make
         # Google refuse the refresh, so a missing scope shows up as a 403 naming it instead.
         credentials = Credentials.from_authorized_user_info(info)
-        return credentials.with_token_uri(token_uri) if token_uri else credentials
+        if not token_uri:
+            return credentials
+        moved = credentials.with_token_uri(token_uri)
+        moved.expiry = credentials.expiry  # google-auth's copy drops it (an expired token would look valid)
+        return moved
     except ValueError as exc:
-        raise ConfigError(f"{where}: the Gmail token {path} is incomplete ({exc}); "
-                          f"run `followup auth gmail --account {account.name}`") from None
+        raise ConfigError(f"{where}: the Gmail token {source} is incomplete ({exc}); "
+                          f"run `followup auth gmail --account {account_name}`") from None
 
 
 def missing_scopes(credentials: Any, account: GmailAccount) -> list[str]:
@@ -157,6 +179,86 @@ def refresh_error(account_name: str, exc: Exception) -> AuthError | TransientErr
     return AuthError(f"{account_name}: Google refused the token ({text[:200]}): {reauth_hint(account_name)}")
 
 
+def is_token_json(text: str) -> bool:
+    """True when an IMAP account's ``oauth2_token_*`` secret is the JSON ``followup auth gmail``
+    writes (refreshable), not a ready access token (Google's start ``ya29.``, never ``{``)."""
+    return text.lstrip().startswith("{")
+
+
+class XOAuth2Token:
+    """Access tokens for Gmail over IMAP (XOAUTH2) from the JSON ``followup auth gmail`` writes.
+
+    Calling it returns an access token that is valid for at least a few more minutes. ``read``
+    returns the current text of the token (its file, systemd credential or environment
+    variable); it is read again at every call, which is cheap (a login is rare) and picks up a
+    new ``followup auth gmail`` without a restart. When the access token in it has expired
+    (google-auth's ``valid``, with its safety margin) it is refreshed at Google's token endpoint
+    and, when ``save_path`` is given, written back there atomically with mode 0600. Where it
+    cannot be written (a read-only systemd credential) it stays in memory: Google keeps the
+    refresh token the same on a refresh, so nothing is lost but one refresh per start.
+
+    The constructor parses the text (ConfigError when it is not such a JSON) and never touches
+    the network. ``request`` replaces the HTTP transport of the refresh (the default is
+    httplib2 with a 30 s timeout); ``token_uri`` replaces Google's endpoint (the tests' fake).
+    Raises AuthError (``invalid_grant``: run the auth command again; a token granted without the
+    IMAP scope) or TransientError (Google unreachable). The token itself is never logged.
+    """
+
+    def __init__(self, account_name: str, read: Callable[[], str], *, source: str,
+                 save_path: Path | None = None, token_uri: str | None = None,
+                 request: Any | None = None, text: str | None = None) -> None:
+        self.account_name = account_name
+        self._read = read
+        self._source = source
+        self._save_path = save_path
+        self._token_uri = token_uri
+        self._request = request
+        self._text = ""
+        self._credentials: Any = None
+        self._load(read() if text is None else text)
+
+    def __repr__(self) -> str:  # never the token
+        return f"XOAuth2Token({self.account_name!r}, source={self._source!r})"
+
+    def _load(self, text: str) -> None:
+        text = text.strip()
+        self._credentials = credentials_from_text(text, self.account_name, self._source,
+                                                  token_uri=self._token_uri)
+        self._text = text
+
+    def __call__(self) -> str:
+        text = self._read().strip()
+        if text != self._text:  # `followup auth gmail` wrote a new one
+            self._load(text)
+        credentials = self._credentials
+        granted = set(credentials.scopes or ())
+        if granted and IMAP_SCOPE not in granted:
+            raise AuthError(f"{self.account_name}: the token in {self._source} is for "
+                            f"{', '.join(sorted(s.rsplit('/', 1)[-1] for s in granted))}, but IMAP "
+                            f"needs the scope {IMAP_SCOPE}: {reauth_hint(self.account_name)}")
+        if not credentials.valid:
+            refresh(credentials, self.account_name, self._request)
+            self._save(credentials)
+        return str(credentials.token)
+
+    def forget(self) -> None:
+        """The server refused the access token: the next call gets a new one from Google."""
+        if self._credentials is not None:
+            self._credentials.token = None
+
+    def _save(self, credentials: Any) -> None:
+        if self._save_path is None:
+            return
+        data = credentials.to_json()
+        try:
+            write_private_file(self._save_path, data.encode("utf-8"))
+        except OSError as exc:
+            log.warning("%s: cannot write the refreshed token back to %s (%s); it is kept in memory",
+                        self.account_name, self._save_path, exc.strerror or exc)
+            return
+        self._text = data.strip()
+
+
 def save_credentials(path: Path, credentials: Any) -> None:
     """Write the token atomically with mode 0600: temp file (O_EXCL) + fsync + rename + dir fsync."""
     data = credentials.to_json() if hasattr(credentials, "to_json") else json.dumps(credentials)
@@ -167,7 +269,9 @@ def write_private_file(path: Path, data: bytes) -> None:
     """Replace ``path`` with ``data``, readable by the owner only, so that a crash leaves the
     old file or the new one, never half of one and never a moment with a wider mode."""
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    # One temp name per process and thread: the poll and the IDLE connection of an account may
+    # both refresh (and write) the token at the same moment.
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     tmp.unlink(missing_ok=True)
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:

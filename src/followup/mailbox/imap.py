@@ -89,7 +89,10 @@ class ImapSettings:
 
     ``security``: ``tls`` (implicit TLS, port 993), ``starttls`` (port 143 upgraded before login)
     or ``plain`` (only to a server on this machine). Exactly one of ``password`` and
-    ``oauth2_token`` (a ready XOAUTH2 access token) is used. ``folders`` maps a role
+    ``oauth2_token`` (a ready XOAUTH2 access token) is used, or ``oauth2_token_provider``: called
+    at every login, it returns a fresh access token (refreshing it when expired; it may raise
+    AuthError or TransientError, and may have a ``forget()`` the login calls when the server
+    refuses the token). ``folders`` maps a role
     (``"inbox"``, ``"sent"``, ``"drafts"``) to a folder name that overrides discovery.
     ``timeout`` (seconds) applies to connecting and to every read and write on the socket.
     """
@@ -100,6 +103,7 @@ class ImapSettings:
     username: str = ""
     password: str | None = field(default=None, repr=False)
     oauth2_token: str | None = field(default=None, repr=False)
+    oauth2_token_provider: Callable[[], str] | None = field(default=None, repr=False, compare=False)
     timeout: float = 30.0
     folders: Mapping[str, str] = field(default_factory=dict)
     ssl_context: ssl.SSLContext | None = field(default=None, repr=False, compare=False)
@@ -224,9 +228,10 @@ class ImapMailbox:
                 f"{self.account}: refusing to send a password in clear text to {settings.host}; "
                 "security: plain is only allowed for 127.0.0.1, ::1 or localhost (use tls or starttls)"
             )
-        if not settings.password and not settings.oauth2_token:
+        if not settings.password and not settings.oauth2_token and settings.oauth2_token_provider is None:
             raise ConfigError(f"{self.account}: no IMAP password or OAuth2 token")
         where = f"{settings.host}:{settings.effective_port}"
+        token = self._oauth2_token()  # may refresh it over HTTPS, before any IMAP connection
         with self._guard(f"connect to {where}"):
             client = self._client_factory(settings)
         self._client = client
@@ -236,8 +241,8 @@ class ImapMailbox:
                     context = settings.ssl_context or ssl.create_default_context()
                     client.starttls(context)
                 client.normalise_times = False  # keep INTERNALDATE timezone-aware
-                if settings.oauth2_token:
-                    client.oauth2_login(settings.username, settings.oauth2_token)
+                if token is not None:
+                    self._oauth2_login(client, token)
                 else:
                     client.login(settings.username, settings.password)
                 self._capabilities = frozenset(
@@ -251,6 +256,29 @@ class ImapMailbox:
             raise
         self._selected = None
         log.debug("%s: logged in to %s (%s)", self.account, where, settings.security)
+
+    def _oauth2_token(self) -> str | None:
+        """The XOAUTH2 access token for this login: the provider's (fresh) or the fixed one; None: a password."""
+        provider = self.settings.oauth2_token_provider
+        if provider is not None:
+            return provider()
+        return self.settings.oauth2_token or None
+
+    def _oauth2_login(self, client: Any, token: str) -> None:
+        """AUTHENTICATE XOAUTH2; when refused, a refreshing provider is told to get a new token next time."""
+        try:
+            client.oauth2_login(self.settings.username, token)
+        except imaplib.IMAP4.error as exc:
+            forget = getattr(self.settings.oauth2_token_provider, "forget", None)
+            if forget is None or isinstance(exc, imaplib.IMAP4.abort):
+                raise
+            mapped = self._map_imap_error("log in with OAuth2", exc)
+            if not isinstance(mapped, AuthError):
+                raise mapped from exc
+            forget()
+            raise AuthError(f"{mapped} (check the username; a revoked token, or one without the scope "
+                            "https://mail.google.com/, is refused too: run "
+                            f"`followup auth gmail --account {self.account}` again)") from exc
 
     def close(self) -> None:
         """Log out and close the connection. Never raises."""
@@ -568,6 +596,24 @@ class ImapMailbox:
                 out[str(uid)] = bytes(body)
         return out
 
+    def search_text(self, role: FolderRole, refs: Sequence[str], query: str) -> set[str] | None:
+        """Given refs and a Gmail search query, return the refs among them that the server's
+        own index matches (``UID SEARCH X-GM-RAW``), or None on servers without X-GM-EXT-1
+        (a plain IMAP ``SEARCH BODY`` reads every message on servers without a full-text
+        index: slower than fetching the first bytes ourselves)."""
+        if not self.has_gmail_extensions:
+            return None
+        uids = _uids(refs)
+        if not uids:
+            return set()
+        client = self._select(role, refresh=False)
+        found: set[str] = set()
+        for chunk in _chunks(uids, HEADER_CHUNK):
+            with self._guard(f"UID SEARCH X-GM-RAW in {self.folder_name(role)}"):
+                hits = client.search([b"X-GM-RAW", query, b"UID", _uid_set(chunk)], charset="UTF-8")
+            found.update(str(uid) for uid in hits)
+        return found
+
     def append(self, role: FolderRole, raw: bytes, *, flags: Iterable[str], when: datetime) -> str | None:
         """APPEND ``raw`` with ``flags`` and INTERNALDATE ``when``; return the UID (APPENDUID) or None."""
         name = self.folder_name(role)
@@ -723,3 +769,19 @@ def _uids(refs: Sequence[str]) -> list[int]:
 def _chunks(items: Sequence[int], size: int) -> Iterator[list[int]]:
     for start in range(0, len(items), size):
         yield list(items[start:start + size])
+
+
+def _uid_set(uids: Sequence[int]) -> bytes:
+    """A compact IMAP sequence set ("1:5,9,12:14") for sorted ``uids`` (RFC 3501 section 9)."""
+    runs: list[str] = []
+    start = prev = None
+    for uid in sorted(set(uids)):
+        if prev is not None and uid == prev + 1:
+            prev = uid
+            continue
+        if start is not None:
+            runs.append(f"{start}:{prev}" if start != prev else str(start))
+        start = prev = uid
+    if start is not None:
+        runs.append(f"{start}:{prev}" if start != prev else str(start))
+    return ",".join(runs).encode("ascii")

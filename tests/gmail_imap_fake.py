@@ -1,0 +1,60 @@
+"""A FAKE of Gmail's IMAP service as far as logging in and finding folders go, for tests that
+must not reach Google: an imapclient stand-in (``client_factory``) that records every login
+(XOAUTH2 or password), can refuse chosen tokens or passwords the way Gmail does
+(``[AUTHENTICATIONFAILED] Invalid credentials (Failure)``), and answers LIST and STATUS with
+Gmail's English folder layout. It is not Gmail and knows nothing about messages."""
+
+from __future__ import annotations
+
+from imapclient.exceptions import LoginError
+
+
+class FakeGmailImap:
+    def __init__(self) -> None:
+        self.logins: list[tuple[str, str, str]] = []  # (method, user, token or password)
+        self.refused: set[str] = set()
+        self.connections = 0
+
+    def client(self, settings) -> FakeGmailImapClient:
+        """The ``client_factory``: one new connection."""
+        self.connections += 1
+        return FakeGmailImapClient(self)
+
+    @property
+    def tokens(self) -> list[str]:
+        return [secret for method, _, secret in self.logins if method == "xoauth2"]
+
+
+class FakeGmailImapClient:
+    def __init__(self, server: FakeGmailImap) -> None:
+        self.server = server
+
+    def _login(self, method: str, user: str, secret: str):
+        self.server.logins.append((method, user, secret))
+        if secret in self.server.refused:
+            raise LoginError("[AUTHENTICATIONFAILED] Invalid credentials (Failure)")
+        return b"OK"
+
+    def oauth2_login(self, user: str, token: str):
+        return self._login("xoauth2", user, token)
+
+    def login(self, user: str, password: str):
+        return self._login("password", user, password)
+
+    def capabilities(self):
+        return (b"IMAP4REV1", b"X-GM-EXT-1", b"SPECIAL-USE", b"IDLE", b"UIDPLUS")
+
+    def list_folders(self):
+        return [((b"\\HasNoChildren",), b"/", "INBOX"),
+                ((b"\\HasChildren", b"\\Noselect"), b"/", "[Gmail]"),
+                ((b"\\Drafts", b"\\HasNoChildren"), b"/", "[Gmail]/Drafts"),
+                ((b"\\HasNoChildren", b"\\Sent"), b"/", "[Gmail]/Sent Mail")]
+
+    def folder_status(self, name, items):
+        return {b"UIDVALIDITY": 1, b"UIDNEXT": 1, b"MESSAGES": 0}
+
+    def logout(self):
+        return b"BYE"
+
+    def shutdown(self):
+        pass
