@@ -143,3 +143,38 @@ def test_a_candidate_with_a_big_attachment_is_read_without_downloading_the_attac
     assert report.folders[1].bodies_fetched == 1
     stored = store.message("school", "<m7@example>")
     assert len(stored.raw) <= 256 * 1024 + 64 and stored.label == "interview_invitation"
+
+
+def _personal(n: int, subject: str, body: bytes, *, attachment: int = 0) -> bytes:
+    head = mail(n, subject, sender=f"friend{n}@gmail.example").split(b"\r\n\r\n", 1)[0]
+    if not attachment:
+        return head + b"\r\n\r\n" + body
+    return (head + b"\r\nContent-Type: multipart/mixed; boundary=zz\r\n\r\n--zz\r\nContent-Type: text/plain\r\n\r\n"
+            + body + b"\r\n--zz\r\nContent-Type: image/jpeg\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+            + (b"QUFB" * 19 + b"\r\n") * (attachment // 78) + b"--zz--\r\n")
+
+
+def test_the_real_prefilter_probes_personal_mail_and_parses_only_what_mentions_a_job(account, store):
+    """body_need + mentions_job as `followup once` uses them: list mail stays headers, personal
+    mail is probed (its first 64 KB), and only the probes that mention job vocabulary are parsed;
+    a probe holding the whole message is not fetched twice."""
+    from followup.core.prefilter import body_need
+
+    server, user, box = account
+    server.append_messages(user, "INBOX", [
+        newsletter(1).replace(b"List-Unsubscribe:", b"List-Id: <news.list.example>\r\nList-Unsubscribe:"),
+        _personal(2, "dinner on friday?", b"Bring the photos.\r\n"),
+        _personal(3, "quick question", b"How did the interview with Acme go yesterday?\r\n"),
+        _personal(4, "photos", b"Here they are.\r\n", attachment=300_000),
+        _personal(5, "long news", b"Guess what: they sent me the offer letter for the analyst role!\r\n",
+                  attachment=300_000),
+    ], when=NOW - timedelta(days=1))
+    ctx = context(could_matter=body_need)
+    report = sync_account(box, store, ctx, NOW)
+    inbox = report.folders[1]
+    assert inbox.stored == 5 and inbox.probed == 4
+    # 3 whole in its probe; 5 is larger than a probe, so its body is fetched once more (up to the cap)
+    assert inbox.bodies_fetched == 2
+    read = {m: store.message("school", f"<m{m}@example>").label is not None for m in range(1, 6)}
+    assert read == {1: False, 2: False, 3: True, 4: False, 5: True}
+    assert sync_account(box, store, ctx, NOW).bodies_fetched == 0
