@@ -7,8 +7,9 @@ API reference:
 
 - ``users.getProfile``, ``users.labels.get`` (system labels with ``messagesTotal``),
 - ``users.messages.list`` (``labelIds``, ``q`` with the few operators the program uses:
-  ``rfc822msgid:``, ``after:``, ``before:``, ``newer_than:Nd``; anything else is a 400 so a test
-  notices), ``users.messages.get`` (``format=metadata`` with ``metadataHeaders``, ``raw``,
+  ``rfc822msgid:``, ``after:``, ``before:``, ``newer_than:Nd``, and one ``{...}`` OR-group of
+  bare words, ``"quoted phrases"`` and ``filename:ics``, see :func:`_text_matches`; anything else
+  is a 400 so a test notices), ``users.messages.get`` (``format=metadata`` with ``metadataHeaders``, ``raw``,
   ``minimal``), ``users.messages.send`` (records the message, and delivers it to the INBOX
   when it is addressed to the account),
 - ``users.history.list`` (``startHistoryId``, ``historyTypes``, paging; **404** for a
@@ -449,7 +450,11 @@ class FakeGmail:
         found = [m for m in self.messages.values() if all(label in m.labels for label in label_ids)]
         if not include_spam_trash:
             found = [m for m in found if not {"SPAM", "TRASH"} & m.labels]
-        for term in (q or "").split():
+        for term in _QUERY_TERM.findall(q or ""):
+            if term.startswith("{"):
+                group = _group_terms(term)
+                found = [m for m in found if _text_matches(m.raw, group)]
+                continue
             name, _, value = term.partition(":")
             if name == "rfc822msgid":
                 wanted = value.strip("<>")
@@ -554,6 +559,63 @@ def _query_time(value: str) -> float:
     if value.isdigit():
         return float(value)
     return datetime.strptime(value, "%Y/%m/%d").replace(tzinfo=UTC).timestamp()
+
+
+#: A ``q`` term: a ``{...}`` group (kept whole), a "quoted phrase", or anything up to a space.
+_QUERY_TERM = re.compile(r'\{[^}]*\}|"[^"]*"|\S+')
+_WORD = re.compile(r"\w+")
+_TAG = re.compile(r"<[^>]*>")
+
+
+def _group_terms(group: str) -> list[tuple[str, ...] | str]:
+    """The terms of a ``{...}`` OR-group: a word or phrase as its lower-cased words, or the
+    marker ``"filename:ics"``. Any other operator is a 400."""
+    terms: list[tuple[str, ...] | str] = []
+    for term in _QUERY_TERM.findall(group[1:-1]):
+        if term.lower() == "filename:ics":
+            terms.append("filename:ics")
+        elif not term.startswith('"') and (":" in term or term[0] in "-+({}" or term in ("OR", "AND")):
+            raise _Answer(400, _error(400, "invalidArgument", f"the fake does not know the query term {term!r}"))
+        else:
+            words = tuple(_WORD.findall(term.strip('"').casefold()))
+            if words:
+                terms.append(words)
+    if not terms:
+        raise _Answer(400, _error(400, "invalidArgument", f"empty query group {group!r}"))
+    return terms
+
+
+def _text_matches(raw: bytes, terms: list[tuple[str, ...] | str]) -> bool:
+    """Whether a message matches any term of an OR-group, approximating Gmail's search: a word
+    or phrase matches whole words in sequence (case-insensitive; never a substring) in the
+    subject or the decoded text of a text/* part (HTML without its tags); ``filename:ics`` a part
+    whose filename ends in .ics or a text/calendar part. Gmail's own index (sender names,
+    stemming of some languages, accents) is not modelled."""
+    parsed = email.message_from_bytes(raw, policy=email.policy.default)
+    texts = [str(parsed.get("Subject", ""))]
+    calendar = False
+    for part in parsed.walk():
+        if part.is_multipart():
+            continue
+        filename = part.get_filename() or ""
+        if part.get_content_type() == "text/calendar" or filename.lower().endswith(".ics"):
+            calendar = True
+        if part.get_content_maintype() != "text":
+            continue
+        try:
+            text = part.get_content()
+        except (LookupError, ValueError, AssertionError):
+            payload = part.get_payload(decode=True)
+            text = payload.decode("utf-8", "replace") if isinstance(payload, bytes) else str(payload)
+        texts.append(_TAG.sub(" ", text) if part.get_content_subtype() == "html" else text)
+    words = " " + " ".join(_WORD.findall(" ".join(texts).casefold())) + " "
+    for term in terms:
+        if term == "filename:ics":
+            if calendar:
+                return True
+        elif f" {' '.join(term)} " in words:
+            return True
+    return False
 
 
 def _subject_key(subject: str) -> str:

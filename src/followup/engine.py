@@ -324,11 +324,15 @@ def track_fates(store: Store, account: str, now: datetime) -> dict[str, str]:
 
 def _find_sent(store: Store, account: str, draft, placed_at: datetime) -> datetime | None:
     """The time the user sent this draft, when the Sent folder shows it."""
+    # Three indexed lookups: one OR over the three columns would read every stored message.
     rows = store.db.execute(
-        "SELECT m.sent_at FROM messages m WHERE m.account=? AND m.sent_at IS NOT NULL AND "
-        "(m.followup_key=? OR m.message_id=? OR (m.in_reply_to IS NOT NULL AND m.in_reply_to=? AND m.sent_at>=?)) "
-        "ORDER BY m.sent_at LIMIT 1",
-        (account, draft["key"], draft["message_id"], draft["in_reply_to"], placed_at.isoformat())).fetchone()
+        "SELECT sent_at FROM ("
+        " SELECT sent_at FROM messages WHERE account=? AND followup_key=? AND sent_at IS NOT NULL"
+        " UNION ALL SELECT sent_at FROM messages WHERE account=? AND message_id=? AND sent_at IS NOT NULL"
+        " UNION ALL SELECT sent_at FROM messages WHERE account=? AND in_reply_to=? AND sent_at>=?"
+        ") ORDER BY sent_at LIMIT 1",
+        (account, draft["key"], account, draft["message_id"], account, draft["in_reply_to"],
+         placed_at.isoformat())).fetchone()
     if rows is None or not rows[0]:
         return None
     sent_at = datetime.fromisoformat(rows[0])

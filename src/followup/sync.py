@@ -372,8 +372,11 @@ def _probe(mailbox: Mailbox, ctx: SyncContext, role: FolderRole, records: list[H
     refs = [r.ref for r in records]
     search = getattr(mailbox, "search_text", None)
     if callable(search):
-        # The server's own text index (Gmail): no probe bytes on the wire.
-        found = search(role, refs, gmail_query())
+        # The server's own text index (Gmail): no probe bytes on the wire. ``since`` (a day
+        # before the oldest probed message; None when a date is unknown) bounds the search.
+        dates = [r.received_at for r in records if r.received_at is not None]
+        since = min(dates) - timedelta(days=1) if len(dates) == len(records) else None
+        found = search(role, refs, gmail_query(), since=since)
         if found is not None:
             return [ref for ref in refs if ref in found]
     sizes = {r.ref: r.size for r in records}

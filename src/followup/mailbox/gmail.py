@@ -26,6 +26,10 @@ How the narrow :class:`~followup.mailbox.base.Mailbox` interface maps onto the G
 - ``find_by_header``: Drafts are few, so their headers are read and compared; elsewhere a
   ``Message-ID`` (and the program's own drafts' ``<followup.KEY@domain>`` Message-IDs) are found
   with ``rfc822msgid:``, anything else among the recent messages of the label.
+- ``search_text(role, refs, query, since=…)``: ``messages.list`` on the label with ``q`` = the
+  query and ``after:`` ``since`` (the sync's text prefilter, :func:`followup.core.prefilter.gmail_query`).
+  The match set is listed once per folder sync and kept for that sync's later batches;
+  ``folder_state``, ``list_refs`` and ``changes_since`` (which start a folder sync) forget it.
 
 With ``labels: true``, :meth:`GmailMailbox.apply_stage_labels` puts a ``Jobs/…`` label for the
 application's stage on its threads (``labels.create``, ``threads.modify``; scope ``gmail.modify``).
@@ -136,6 +140,8 @@ class GmailMailbox:
         self._draft_ids: dict[str, str] = {}  # message id -> draft id
         self._label_ids: dict[str, str] | None = None  # stage label name -> label id
         self._labelled: dict[str, str] = {}  # thread id -> stage label this process put on it
+        # (role, query) -> (the after: bound listed, None for none; the ids Gmail matched).
+        self._text_matches: dict[tuple[FolderRole, str], tuple[int | None, frozenset[str]]] = {}
         self.requests_issued = 0
         self.retries = 0
 
@@ -189,6 +195,7 @@ class GmailMailbox:
 
     def folder_state(self, role: FolderRole) -> FolderState:
         """The mailbox's current historyId (as ``modseq``) and the label's message count."""
+        self._forget_text_matches(role)
         label = LABELS[FolderRole(role)]
         profile = self._execute(lambda s: s.users().getProfile(userId="me"), "getProfile")
         info = self._execute(lambda s: s.users().labels().get(userId="me", id=label), f"labels.get {label}",
@@ -203,6 +210,7 @@ class GmailMailbox:
     def list_refs(self, role: FolderRole, *, after: int | None = None, since: date | None = None) -> list[str]:
         """Message ids on the label (drafts: their messages' ids), oldest first; ``after`` is ignored."""
         role = FolderRole(role)
+        self._forget_text_matches(role)
         query = f"after:{int(datetime(since.year, since.month, since.day, tzinfo=UTC).timestamp())}" if since else None
         ids: list[str] = []
         if role is FolderRole.DRAFTS:
@@ -220,6 +228,7 @@ class GmailMailbox:
     def changes_since(self, role: FolderRole, token: int) -> tuple[list[str], list[str], int]:
         """Refs added to / removed from the role's label since historyId ``token``, and the new
         historyId. Raises CursorExpired when Gmail no longer has history that old (404)."""
+        self._forget_text_matches(role)
         label = LABELS[FolderRole(role)]
         state: dict[str, bool] = {}  # message id -> on the label after the change (in order)
         new_token = int(token)
@@ -271,6 +280,39 @@ class GmailMailbox:
             except (KeyError, TypeError, ValueError) as exc:
                 raise ProtocolError(f"{self.account}: message {ref}: answer without usable raw: {exc!r}") from exc
         return out
+
+    def search_text(self, role: FolderRole, refs: Sequence[str], query: str, *,
+                    since: datetime | None = None) -> set[str]:
+        """Given refs of the role's label (as listed by :meth:`list_refs` / :meth:`changes_since`),
+        a Gmail search ``query`` and optionally ``since`` (no ref was received before it), return
+        the refs among them that Gmail's own index matches: ``messages.list`` on the label with
+        ``q`` = ``query`` ``after:`` ``since`` (none without ``since``), every page. Raises
+        AuthError / TransientError (after the usual backoff) / ProtocolError like every call.
+
+        The match set is listed once and reused for every later call with the same role and
+        query, until :meth:`folder_state`, :meth:`list_refs` or :meth:`changes_since` of the role
+        (the start of a folder sync) forgets it: a sync's batches cost one listing, not one each,
+        and every ref listed before the set was built is covered. A ``since`` earlier than the
+        listed bound lists again. Never None: the Gmail API can always search.
+        """
+        role = FolderRole(role)
+        refs = list(refs)
+        if not refs:
+            return set()
+        bound = _epoch(since) if since is not None else None
+        key = (role, query)
+        cached = self._text_matches.get(key)
+        if cached is None or not _covers(cached[0], bound):
+            q = f"{query} after:{bound}" if bound is not None else query
+            cached = (bound, frozenset(self._search(q, LABELS[role])))
+            self._text_matches[key] = cached
+            log.debug("%s: %s: %d message(s) match the text search", self.account, role.value, len(cached[1]))
+        return {ref for ref in refs if ref in cached[1]}
+
+    def _forget_text_matches(self, role: FolderRole) -> None:
+        role = FolderRole(role)
+        for key in [k for k in self._text_matches if k[0] is role]:
+            del self._text_matches[key]
 
     def append(self, role: FolderRole, raw: bytes, *, flags: Iterable[str], when: datetime) -> str | None:
         """Drafts only: ``drafts.create`` in the thread of the answered message; return the
@@ -629,6 +671,18 @@ def _decimal(gmail_id: Any) -> str | None:
         return str(int(str(gmail_id), 16))
     except (TypeError, ValueError):
         return None
+
+
+def _epoch(moment: datetime) -> int:
+    """Whole seconds since the epoch, rounded down (a naive datetime is taken as UTC)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return int(moment.timestamp() // 1)
+
+
+def _covers(listed: int | None, wanted: int | None) -> bool:
+    """Whether a listing ``after:listed`` (None: unbounded) holds everything ``after:wanted``."""
+    return listed is None or (wanted is not None and wanted >= listed)
 
 
 def _padded(data: str) -> str:

@@ -596,7 +596,8 @@ class ImapMailbox:
                 out[str(uid)] = bytes(body)
         return out
 
-    def search_text(self, role: FolderRole, refs: Sequence[str], query: str) -> set[str] | None:
+    def search_text(self, role: FolderRole, refs: Sequence[str], query: str, *,
+                    since: datetime | None = None) -> set[str] | None:
         """Given refs and a Gmail search query, return the refs among them that the server's
         own index matches (``UID SEARCH X-GM-RAW``), or None on servers without X-GM-EXT-1
         (a plain IMAP ``SEARCH BODY`` reads every message on servers without a full-text

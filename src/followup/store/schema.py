@@ -157,4 +157,9 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE applications ADD COLUMN decided_with TEXT;
     ALTER TABLE applications ADD COLUMN next_wakeup TEXT;
     """,
+    # 5: drafts are matched to what the user sent by key every cycle (followup.engine.track_fates);
+    # without an index each lookup read every stored message
+    """
+    CREATE INDEX messages_followup_key ON messages (account, followup_key);
+    """,
 )
