@@ -199,6 +199,33 @@ def prefilter(items: list[Item]) -> tuple[tuple[int, int], tuple[int, int], tupl
     return (jobs_kept, jobs_total), (list_dropped, list_total), (nonjob_dropped, nonjob_total)
 
 
+def probe_figures(items: list[Item]) -> tuple[dict, dict, dict]:
+    """Per set: (messages a sync parses, all), messages the classifier labels (not "other"), and
+    of those how many the header prefilter + probe would leave unread."""
+    from followup.core.classify import classify
+    from followup.core.parse import parse_headers
+    from followup.core.prefilter import PROBE_BYTES, BodyNeed, body_need, mentions_job
+
+    parsed: dict = {}
+    labelled: dict = {}
+    unread_labelled: dict = {}
+    for item in items:
+        if item.set_name not in ("jobs", "nonjob"):
+            continue
+        need = body_need(parse_headers(item.raw))
+        read = need is BodyNeed.FULL or (need is BodyNeed.PROBE and mentions_job(item.raw[:PROBE_BYTES]))
+        done, total = parsed.get(item.set_name, (0, 0))
+        parsed[item.set_name] = (done + read, total + 1)
+        label = classify(parse_message(item.raw)).label.value
+        if label != "other":
+            labelled[item.set_name] = labelled.get(item.set_name, 0) + 1
+            unread_labelled[item.set_name] = unread_labelled.get(item.set_name, 0) + (not read)
+        else:
+            labelled.setdefault(item.set_name, 0)
+            unread_labelled.setdefault(item.set_name, 0)
+    return parsed, labelled, unread_labelled
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
@@ -272,6 +299,13 @@ def main(argv: list[str] | None = None) -> int:
               f" ({list_dropped / max(1, list_total):.3f}); all nonjob dropped {dropped}/{nonjob_total}")
         if kept < jobs_total:
             failures.append("could_matter recall")
+        parsed, labelled, unread_labelled = probe_figures(items)
+        print("== body_need + mentions_job (what a sync parses)")
+        for name in ("jobs", "nonjob"):
+            print(f"   corpus/{name}: parsed {parsed[name][0]}/{parsed[name][1]}; labelled job mail left unread: "
+                  f"{unread_labelled[name]} of {labelled[name]} (must be 0)")
+        if any(unread_labelled.values()):
+            failures.append("probe recall")
 
     print(f"\n== throughput: {len(items)} messages, parse+classify+extract: {rate:.0f} msg/s on one core "
           f"(best of {len(passes)} passes: CPU {cpu:.2f} s; wall {wall:.2f} s = {len(items) / wall:.0f} msg/s; "
