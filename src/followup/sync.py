@@ -284,9 +284,10 @@ def _sync_batch(mailbox: Mailbox, store: Store, ctx: SyncContext, role: FolderRo
     heads: list[tuple[HeaderRecord, Message, bool]] = []
     wanted: list[str] = []
     probed: list[HeaderRecord] = []
-    for record in records:
-        head = parse_headers(record.raw_headers, received_at=record.received_at)
-        known = store.has_message(account, head.message_id)
+    parsed = [(record, parse_headers(record.raw_headers, received_at=record.received_at)) for record in records]
+    stored = store.known_message_ids(account, (head.message_id for _, head in parsed))
+    for record, head in parsed:
+        known = head.message_id in stored
         heads.append((record, head, known))
         if known:
             if role is FolderRole.SENT and store.is_unsent_draft(account, head.message_id):

@@ -52,6 +52,8 @@ Security = Literal["tls", "starttls", "plain"]
 #: UIDs per FETCH of headers / of whole messages (keeps command lines and responses bounded).
 HEADER_CHUNK = 500
 RAW_CHUNK = 50
+#: A partial fetch (``limit``) asks for as many messages per command as fit in this many bytes.
+PARTIAL_FETCH_BYTES = 16 * 1024 * 1024
 
 #: Name fallbacks per role, tried in this order when no folder carries the SPECIAL-USE flag.
 #: Compared case-insensitively with the hierarchy separator normalised to "/"; each is also tried
@@ -583,7 +585,8 @@ class ImapMailbox:
             return {}
         client = self._select(role, refresh=False)
         out: dict[str, bytes] = {}
-        for chunk in _chunks(uids, RAW_CHUNK):
+        size = max(RAW_CHUNK, min(HEADER_CHUNK, PARTIAL_FETCH_BYTES // limit)) if limit else RAW_CHUNK
+        for chunk in _chunks(uids, size):
             with self._guard(f"UID FETCH bodies in {self.folder_name(role)}"):
                 response = client.fetch(chunk, [f"BODY.PEEK[]<0.{limit}>" if limit else "BODY.PEEK[]"])
             for uid in chunk:

@@ -178,6 +178,17 @@ class Store:
         return self.db.execute("SELECT 1 FROM messages WHERE account=? AND message_id=?",
                                (account, message_id)).fetchone() is not None
 
+    def known_message_ids(self, account: str, message_ids: Iterable[str]) -> set[str]:
+        """Which of ``message_ids`` are stored for ``account`` (one query per 500 ids)."""
+        ids = list(dict.fromkeys(message_ids))
+        known: set[str] = set()
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            marks = ",".join("?" for _ in chunk)
+            known.update(r[0] for r in self.db.execute(
+                f"SELECT message_id FROM messages WHERE account=? AND message_id IN ({marks})", (account, *chunk)))
+        return known
+
     def insert_message(self, **columns: object) -> int:
         """Insert a message (keys = column names); return its row id. The caller checked it is new."""
         for key in ("evidence", "facts"):
