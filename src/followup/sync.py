@@ -55,6 +55,10 @@ CANDIDATE_BYTES = 256 * 1024
 #: correspondent when they are this close in time.
 SUBJECT_THREAD_WINDOW = timedelta(days=45)
 
+#: How long a server's text index (Gmail search) may take to see a new message: younger
+#: PROBE messages are probed locally even where the server can search.
+SEARCH_INDEX_LAG = timedelta(minutes=30)
+
 #: Consecutive rescans of a change feed (Gmail history expired) from which each is an error.
 RESYNC_ALERT = 3
 
@@ -301,7 +305,7 @@ def _sync_batch(mailbox: Mailbox, store: Store, ctx: SyncContext, role: FolderRo
     bodies: dict[str, bytes] = {}
     if probed:
         folder.probed += len(probed)
-        wanted += _probe(mailbox, ctx, role, probed, bodies)
+        wanted += _probe(mailbox, ctx, role, probed, bodies, now)
     # Drafts are ours and small; of everything else the first CANDIDATE_BYTES hold the text,
     # the calendar part and the headers the classifier reads, and leave the attachments out.
     limit = None if role is FolderRole.DRAFTS else CANDIDATE_BYTES
@@ -367,19 +371,27 @@ def _body_need(store: Store, ctx: SyncContext, account: str, role: FolderRole, h
 
 
 def _probe(mailbox: Mailbox, ctx: SyncContext, role: FolderRole, records: list[HeaderRecord],
-           bodies: dict[str, bytes]) -> list[str]:
+           bodies: dict[str, bytes], now: datetime) -> list[str]:
     """Look at PROBE messages; return the refs whose body must still be fetched. A probe that
     holds the whole message goes straight into ``bodies`` (no second fetch)."""
     refs = [r.ref for r in records]
     search = getattr(mailbox, "search_text", None)
+    wanted: list[str] = []
     if callable(search):
         # The server's own text index (Gmail): no probe bytes on the wire. ``since`` (a day
         # before the oldest probed message; None when a date is unknown) bounds the search.
+        # Gmail indexes new mail with a delay, so what arrived in the last SEARCH_INDEX_LAG is
+        # still probed here: a miss would leave it unread for good.
         dates = [r.received_at for r in records if r.received_at is not None]
         since = min(dates) - timedelta(days=1) if len(dates) == len(records) else None
         found = search(role, refs, gmail_query(), since=since)
         if found is not None:
-            return [ref for ref in refs if ref in found]
+            fresh = {r.ref for r in records if r.received_at is None or r.received_at > now - SEARCH_INDEX_LAG}
+            wanted = [ref for ref in refs if ref in found]
+            records = [r for r in records if r.ref in fresh and r.ref not in found]
+            refs = [r.ref for r in records]
+            if not refs:
+                return wanted
     sizes = {r.ref: r.size for r in records}
     more: list[str] = []
     for ref, raw in mailbox.fetch_raw(role, refs, limit=PROBE_BYTES).items():
@@ -389,7 +401,7 @@ def _probe(mailbox: Mailbox, ctx: SyncContext, role: FolderRole, records: list[H
             bodies[ref] = raw  # the whole message came with the probe
         else:
             more.append(ref)
-    return more
+    return wanted + more
 
 
 def _known_thread(store: Store, account: str, head: Message) -> str | None:

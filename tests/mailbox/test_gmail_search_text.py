@@ -17,6 +17,7 @@ from gmail_fake import FakeGmail, mailbox_for
 from sync_support import NOW, context, invite, mail
 
 from followup.core.model import FolderRole
+from followup import sync
 from followup.core.prefilter import body_need, gmail_query
 from followup.errors import ProtocolError
 from followup.mailbox import gmail
@@ -225,7 +226,7 @@ def test_mail_arriving_between_two_syncs_is_not_hidden_by_the_cached_matches(fak
     fresh = fake.deliver(personal(2, "so?", "Did they call you back about the second interview?"), when=later)
     quiet = fake.deliver(personal(3, "lunch", "Noon at the usual place."), when=later)
 
-    report = sync_account(box, store, ctx, later)
+    report = sync_account(box, store, ctx, later + sync.SEARCH_INDEX_LAG + timedelta(minutes=1))
 
     inbox = report.folders[1]
     assert (inbox.new_refs, inbox.probed, inbox.bodies_fetched) == (2, 2, 1)
@@ -234,6 +235,21 @@ def test_mail_arriving_between_two_syncs_is_not_hidden_by_the_cached_matches(fak
     assert raw_fetches(fake, fresh) and not raw_fetches(fake, quiet)
     searches = text_searches(fake, "INBOX")
     assert len(searches) == 2 and after_bound(searches[1]) == int((later - timedelta(days=1)).timestamp())
+
+
+def test_mail_younger_than_the_search_index_lag_is_probed_locally(fake, box, store, monkeypatch):
+    """Gmail indexes new mail with a delay: a PROBE message the search does not (yet) match is
+    looked at locally while it is younger than SEARCH_INDEX_LAG, and only then."""
+    ctx = context(could_matter=body_need, user_addresses=frozenset({ME}))
+    unindexed = fake.deliver(personal(1, "so?", "Did they call you back about the interview?"), when=NOW)
+    old = fake.deliver(personal(2, "lunch", "Noon at the usual place."), when=NOW - timedelta(days=2))
+    monkeypatch.setattr(box, "search_text", lambda role, refs, query, since=None: set())  # nothing indexed yet
+
+    report = sync_account(box, store, ctx, NOW + timedelta(minutes=1))
+
+    assert report.folders[1].bodies_fetched == 1
+    assert store.message("gmail", "<m1@example>").label is not None
+    assert raw_fetches(fake, unindexed) and not raw_fetches(fake, old)
 
 
 def test_a_sync_passes_no_bound_when_a_probed_message_has_no_date(fake, box, store, monkeypatch):

@@ -604,7 +604,8 @@ class ImapMailbox:
         """Given refs and a Gmail search query, return the refs among them that the server's
         own index matches (``UID SEARCH X-GM-RAW``), or None on servers without X-GM-EXT-1
         (a plain IMAP ``SEARCH BODY`` reads every message on servers without a full-text
-        index: slower than fetching the first bytes ourselves)."""
+        index: 2 s per word over 15,000 messages on Dovecot, slower than fetching the first
+        bytes ourselves). ``since`` is ignored: the UID set already bounds the search."""
         if not self.has_gmail_extensions:
             return None
         uids = _uids(refs)
