@@ -1,8 +1,9 @@
 """A FAKE of Gmail's IMAP service as far as logging in and finding folders go, for tests that
 must not reach Google: an imapclient stand-in (``client_factory``) that records every login
 (XOAUTH2 or password), can refuse chosen tokens or passwords the way Gmail does
-(``[AUTHENTICATIONFAILED] Invalid credentials (Failure)``), and answers LIST and STATUS with
-Gmail's English folder layout. It is not Gmail and knows nothing about messages."""
+(``[AUTHENTICATIONFAILED] Invalid credentials (Failure)``), answers LIST and STATUS with
+Gmail's English folder layout, and records ``X-GM-RAW`` searches, answering them with the UIDs
+a test sets in ``search_hits``. It is not Gmail and knows nothing about messages."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ class FakeGmailImap:
         self.logins: list[tuple[str, str, str]] = []  # (method, user, token or password)
         self.refused: set[str] = set()
         self.connections = 0
+        self.searches: list[tuple[list, str | None]] = []  # (criteria, charset)
+        self.search_hits: set[int] = set()
 
     def client(self, settings) -> FakeGmailImapClient:
         """The ``client_factory``: one new connection."""
@@ -49,6 +52,18 @@ class FakeGmailImapClient:
                 ((b"\\HasChildren", b"\\Noselect"), b"/", "[Gmail]"),
                 ((b"\\Drafts", b"\\HasNoChildren"), b"/", "[Gmail]/Drafts"),
                 ((b"\\HasNoChildren", b"\\Sent"), b"/", "[Gmail]/Sent Mail")]
+
+    def select_folder(self, name, readonly=False):
+        return {b"UIDVALIDITY": 1, b"EXISTS": 0, b"UIDNEXT": 1}
+
+    def search(self, criteria, charset=None):
+        self.server.searches.append((list(criteria), charset))
+        uid_set = criteria[criteria.index(b"UID") + 1].decode() if b"UID" in criteria else ""
+        wanted: set[int] = set()
+        for run in filter(None, uid_set.split(",")):
+            low, _, high = run.partition(":")
+            wanted.update(range(int(low), int(high or low) + 1))
+        return sorted(self.server.search_hits & wanted)
 
     def folder_status(self, name, items):
         return {b"UIDVALIDITY": 1, b"UIDNEXT": 1, b"MESSAGES": 0}
