@@ -105,6 +105,10 @@ def test_status_shows_the_next_draft_and_its_date(maildir_app, capsys):
     due = datetime.fromisoformat(app["next_draft"]["due"])
     assert due > datetime.now(UTC) + timedelta(days=4) and due.hour == 9  # a morning a week later
     assert datetime.now(UTC) - datetime.fromisoformat(app["last_contact"]) > timedelta(days=2)  # the invitation
+    # times are shown in the user's zone (America/New_York), not as the mail stated them
+    assert datetime.fromisoformat(app["last_contact"]).utcoffset() in (timedelta(hours=-5), timedelta(hours=-4))
+    assert all(datetime.fromisoformat(e["at"]).utcoffset() in (timedelta(hours=-5), timedelta(hours=-4))
+               for e in app["events"])
     assert main(["--config", str(maildir_app), "status"]) == 0
     table = capsys.readouterr().out
     assert "next" in table and "09:00" in table  # (rich wraps the headers at 80 columns)

@@ -38,18 +38,33 @@ def rows_for(store, *, config=None, now=None) -> list[dict]:
     """Every application with its events, as plain data; with ``config`` and ``now`` also its
     next draft (``{"kind", "due"}`` or None) as the schedule decides it at ``now``."""
     upcoming = next_drafts(store, config, now) if config is not None and now is not None else {}
+    tz = config.tz if config is not None else None
     rows = []
     for r in store.applications():
         row = {
             "id": r["id"], "account": r["account"], "company": r["company"], "role": r["role"],
             "stage": r["stage"], "contact": r["contact_email"], "updated": r["updated_at"],
-            "events": [{"at": e["at"], "stage": e["stage"], "cause": e["cause"]} for e in store.events(r["id"])],
-            "last_contact": last_contact(store, r["id"]),
+            "events": [{"at": _local(e["at"], tz), "stage": e["stage"], "cause": e["cause"]}
+                       for e in store.events(r["id"])],
+            "last_contact": _local(last_contact(store, r["id"]), tz),
         }
         if config is not None and now is not None:
             row["next_draft"] = upcoming.get(r["id"])
         rows.append(row)
     return rows
+
+
+def _local(value: str | None, tz) -> str | None:
+    """An ISO 8601 time in the user's time zone (``tz``; as stored when None or unreadable)."""
+    from datetime import UTC, datetime
+
+    if not value or tz is None:
+        return value
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return value
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(tz).isoformat()
 
 
 def last_contact(store, app_id: str) -> str | None:
