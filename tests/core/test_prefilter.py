@@ -139,3 +139,36 @@ def test_the_gmail_query_spells_out_the_word_forms_and_asks_for_invitations():
     for word in ("interview", "interviews", "application", "applied", "candidate", '"offer letter"', "filename:ics"):
         assert word in query
     assert len(set(GMAIL_WORDS)) == len(GMAIL_WORDS)
+
+
+# Phrases the classifier's vocabulary gate passes (one per alternative of _JOB_WORDS and
+# _STRONG_INTERVIEW), each of which the Gmail query must find with Gmail's whole-word matching.
+VOCABULARY_PHRASES = [
+    "applications", "application", "applied", "applying", "candidacy", "candidate", "candidates",
+    "position", "positions", "role", "roles", "opening", "vacancy", "recruit", "recruiter", "recruiters",
+    "recruiting", "recruitment", "recruited", "hiring", "talent acquisition", "interview", "interviews",
+    "interviewing", "interviewed", "interviewer", "resume", "résumé", "cv", "requisition", "offer letter",
+    "job offer", "offer of employment", "internship", "internships", "graduate scheme", "graduate program",
+    "graduate programme", "assessment centre", "assessment center", "take-home", "takehome", "next stage",
+    "final stage", "second stage", "third stage", "next round", "final round", "second round", "third round",
+    "phone screen", "phone screening", "tech screen", "technical screen", "onsite", "on-site", "screening call",
+    "hiring manager", "coding interview", "coding exercise", "coding session", "superday",
+    "technical conversation", "technical discussion", "technical call", "technical chat", "technical round",
+    "portfolio review",
+]
+
+
+def _gmail_finds(text: str) -> bool:
+    words = text.lower().split()
+    for term in GMAIL_WORDS:
+        wanted = term.strip('"').lower().split()
+        if any(words[i:i + len(wanted)] == wanted for i in range(len(words))):
+            return True
+    return False
+
+
+@pytest.mark.parametrize("phrase", VOCABULARY_PHRASES)
+def test_the_gmail_query_finds_every_phrase_the_local_probe_finds(phrase):
+    text = f"we would like to talk about the {phrase} next week"
+    assert mentions_job(_mail(text.encode())), phrase  # the phrase is in the classifier's vocabulary
+    assert _gmail_finds(text), phrase

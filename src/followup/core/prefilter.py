@@ -164,7 +164,10 @@ GMAIL_WORDS = (
     '"phone screen"', '"technical screen"', '"tech screen"', '"take-home"', "takehome", '"next round"',
     '"final round"', '"next stage"', '"second round"', '"hiring manager"', "superday", '"talent acquisition"',
     '"graduate scheme"', '"graduate program"', '"assessment center"', '"assessment centre"',
-    '"portfolio review"', '"coding exercise"', '"screening call"',
+    '"portfolio review"', '"coding exercise"', '"screening call"', "recruit", "recruited",
+    '"graduate programme"', '"final stage"', '"second stage"', '"third stage"', '"third round"',
+    '"phone screening"', '"coding session"', '"coding interview"', '"technical conversation"',
+    '"technical discussion"', '"technical call"', '"technical chat"', '"technical round"',
 )
 
 
