@@ -79,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
                 console.print(Panel(header + body.strip(), title=f"{kind} draft", expand=False))
                 shown += 1
                 break
-    print_table(rows_for(sim.store), console=console)
+    print_table(rows_for(sim.store, tz=tz), console=console)
     drafts = sum(e.action == "draft" for e in sim.events)
     console.print(f"{drafts} drafts placed in {sim.workdir / 'mail' / '.Drafts'}; nothing was sent.")
     sim.store.close()

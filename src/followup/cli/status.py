@@ -34,11 +34,12 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def rows_for(store, *, config=None, now=None) -> list[dict]:
-    """Every application with its events, as plain data; with ``config`` and ``now`` also its
-    next draft (``{"kind", "due"}`` or None) as the schedule decides it at ``now``."""
+def rows_for(store, *, config=None, now=None, tz=None) -> list[dict]:
+    """Every application with its events, as plain data, times in ``tz`` (default the config's
+    zone; as stored without either); with ``config`` and ``now`` also its next draft
+    (``{"kind", "due"}`` or None) as the schedule decides it at ``now``."""
     upcoming = next_drafts(store, config, now) if config is not None and now is not None else {}
-    tz = config.tz if config is not None else None
+    tz = tz or (config.tz if config is not None else None)
     rows = []
     for r in store.applications():
         row = {
