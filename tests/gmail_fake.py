@@ -28,7 +28,7 @@ it was created with; a draft the user sends keeps its message id (``DRAFT`` is r
 ``SENT``); a draft the user edits gets a new message id in the same thread.
 
 Helpers simulate the user and the world: :meth:`deliver`, :meth:`user_sends_draft`,
-:meth:`user_edits_draft`, :meth:`user_deletes_draft`, :meth:`mark_read`; :meth:`fail` injects
+:meth:`user_edits_draft`, :meth:`user_deletes_draft`, :meth:`mark_read`, :meth:`user_adds_label`; :meth:`fail` injects
 errors (429, 403 ``rateLimitExceeded``, 5xx, …) into the next matching calls; ``log`` records
 every call (batched ones too) for assertions about cost.
 """
@@ -146,6 +146,17 @@ class FakeGmail:
     def mark_read(self, message_id: str) -> None:
         with self.lock:
             self._change_labels(message_id, remove={"UNREAD"})
+
+    def user_adds_label(self, message_id: str, name: str) -> str:
+        """The user puts their label ``name`` on a message (creating the label when it does not
+        exist, as Gmail's "Label as" menu does); returns the label's id."""
+        with self.lock:
+            label_id = next((i for i, n in self.user_labels.items() if n == name), None)
+            if label_id is None:
+                label_id = f"Label_{len(self.user_labels) + 1}"
+                self.user_labels[label_id] = name
+            self._change_labels(message_id, add={label_id})
+            return label_id
 
     def user_sends_draft(self, draft_id: str) -> str:
         """The user sends a draft from Gmail [assumption: the message keeps its id]."""

@@ -2,8 +2,11 @@
 must not reach Google: an imapclient stand-in (``client_factory``) that records every login
 (XOAUTH2 or password), can refuse chosen tokens or passwords the way Gmail does
 (``[AUTHENTICATIONFAILED] Invalid credentials (Failure)``), answers LIST and STATUS with
-Gmail's English folder layout, and records ``X-GM-RAW`` searches, answering them with the UIDs
-a test sets in ``search_hits``. It is not Gmail and knows nothing about messages."""
+Gmail's English folder layout, records ``X-GM-RAW`` searches, answering them with the UIDs
+a test sets in ``search_hits``, and answers ``UID FETCH`` of ``FLAGS`` / ``X-GM-LABELS`` from
+``flags`` and ``labels`` (UID -> values as imapclient parses them: bytes, modified UTF-7 for
+labels, system labels with a backslash as Gmail shows them), recording the items asked for.
+It is not Gmail and knows nothing else about messages."""
 
 from __future__ import annotations
 
@@ -17,6 +20,9 @@ class FakeGmailImap:
         self.connections = 0
         self.searches: list[tuple[list, str | None]] = []  # (criteria, charset)
         self.search_hits: set[int] = set()
+        self.flags: dict[int, tuple[bytes, ...]] = {}
+        self.labels: dict[int, tuple[bytes, ...]] = {}
+        self.fetches: list[tuple[list[int], list]] = []  # (uids, items)
 
     def client(self, settings) -> FakeGmailImapClient:
         """The ``client_factory``: one new connection."""
@@ -64,6 +70,21 @@ class FakeGmailImapClient:
             low, _, high = run.partition(":")
             wanted.update(range(int(low), int(high or low) + 1))
         return sorted(self.server.search_hits & wanted)
+
+    def noop(self):
+        return b"NOOP completed", []
+
+    def fetch(self, uids, items):
+        self.server.fetches.append((list(uids), list(items)))
+        out = {}
+        for uid in uids:
+            if uid not in self.server.flags and uid not in self.server.labels:
+                continue
+            data = {b"SEQ": uid, b"FLAGS": self.server.flags.get(uid, ())}
+            if "X-GM-LABELS" in items:
+                data[b"X-GM-LABELS"] = self.server.labels.get(uid, ())
+            out[uid] = data
+        return out
 
     def folder_status(self, name, items):
         return {b"UIDVALIDITY": 1, b"UIDNEXT": 1, b"MESSAGES": 0}

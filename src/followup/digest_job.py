@@ -100,6 +100,7 @@ def _drafts_location(config: Config, account_name: str) -> str:
 
 def gather(config: Config, store: Store, now: datetime) -> DigestInput:
     """Read what the digest needs from the store and the policy (nothing is written)."""
+    from followup.confirmations import tags_supported
     from followup.core.policy import decide
     from followup.engine import load_history, policy_settings, user_address_for
 
@@ -109,6 +110,7 @@ def gather(config: Config, store: Store, now: datetime) -> DigestInput:
     upcoming: list[UpcomingIn] = []
     notes: list[NoteIn] = []
     app_notes: dict[str, bool] = {}
+    taggable: dict[str, bool] = {}  # account -> its mail program can confirm by a followup/<label> tag
     for row in store.applications():
         app_id = row["id"]
         events = [EventIn(datetime.fromisoformat(e["at"]), e["stage"], e["cause"], _moment(e["recorded_at"]))
@@ -143,7 +145,10 @@ def gather(config: Config, store: Store, now: datetime) -> DigestInput:
                         if message.confirmed_label:
                             continue
                         label, subject = message.label, message.subject
-                notes.append(NoteIn(app_id, note.kind, note.text, note.message_id, note.at, label, subject))
+                if row["account"] not in taggable:
+                    taggable[row["account"]] = tags_supported(config, row["account"])
+                notes.append(NoteIn(app_id, note.kind, note.text, note.message_id, note.at, label, subject,
+                                    tags=taggable[row["account"]]))
         applications.append(ApplicationIn(
             id=app_id, account=row["account"], company=row["company"], role=row["role"], stage=stage,
             created_at=datetime.fromisoformat(row["created_at"]), contact_name=row["contact_name"],

@@ -1,5 +1,6 @@
-"""One cycle of the program for every account: sync, then (when the engine is present) decide
-and place drafts. The CLI's ``once`` and the daemon's poll job both call :func:`run_cycle`.
+"""One cycle of the program for every account: sync, confirmations by tag
+(:mod:`followup.confirmations`), then (when the engine is present) decide and place drafts.
+The CLI's ``once`` and the daemon's poll job both call :func:`run_cycle`.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from datetime import datetime
 
 from followup.config import Config
 from followup.core.model import Classification, Facts, Message
-from followup.engine import EngineReport, run_engine
+from followup.engine import EngineReport, policy_settings, run_engine
 from followup.errors import FollowupError, MailboxError
 from followup.mailbox.base import Mailbox
 from followup.store.db import Store
@@ -54,6 +55,8 @@ class CycleReport:
     seconds: dict[str, float] = field(default_factory=dict)
     #: the exception behind each entry of ``errors`` (the daemon sorts them: retry, pause, …)
     failures: dict[str, MailboxError] = field(default_factory=dict)
+    #: per account, the (Message-ID, label) pairs the user confirmed by a tag in the mail
+    confirmed: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
 
 
 def run_cycle(config: Config, store: Store, now: datetime, *,
@@ -68,6 +71,7 @@ def run_cycle(config: Config, store: Store, now: datetime, *,
 
     report = CycleReport()
     ctx = sync_context(config, progress)
+    threshold = policy_settings(config).confidence_threshold
     wanted = None if accounts is None else set(accounts)
     for account in config.accounts:
         if wanted is not None and account.name not in wanted:
@@ -80,6 +84,7 @@ def run_cycle(config: Config, store: Store, now: datetime, *,
                 mailbox = open_mailbox(config, account.name)
             mailbox.connect()
             report.syncs.append(sync_account(mailbox, store, ctx, now))
+            report.confirmed[account.name] = confirm_by_tags(mailbox, store, account.name, threshold)
             report.engines.append(run_engine(mailbox, store, config, now))
             if getattr(mailbox, "labels", False) is True and callable(getattr(mailbox, "apply_stage_labels", None)):
                 from followup.mailbox.gmail import stage_threads  # Gmail's optional Jobs/… labels
@@ -99,6 +104,20 @@ def run_cycle(config: Config, store: Store, now: datetime, *,
                 report.imap_commands[account.name] = mailbox.commands_issued
             report.seconds[account.name] = time.perf_counter() - started
     return report
+
+
+def confirm_by_tags(mailbox: Mailbox, store: Store, account: str, threshold: float) -> list[tuple[str, str]]:
+    """:func:`followup.confirmations.confirm_from_tags`, whose failure costs only this cycle's
+    confirmations (logged; the engine runs anyway and the next cycle asks again)."""
+    from followup.confirmations import confirm_from_tags
+
+    try:
+        return confirm_from_tags(mailbox, store, account, threshold)
+    except MailboxError as exc:
+        log.warning("%s: tags not read, confirmations wait for the next cycle: %s", account, exc)
+    except Exception:  # noqa: BLE001 - an optional step must not cost the drafts
+        log.exception("%s: confirmations by tag failed; the engine runs without them", account)
+    return []
 
 
 def terminal_progress() -> tuple[Progress | None, Callable[[], None]]:

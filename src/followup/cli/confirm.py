@@ -26,10 +26,7 @@ def run(args: argparse.Namespace) -> int:
         if row is None:
             raise FollowupError(f"no message {message_id} in the store")
         with store.transaction():
-            store.update_message(row.account, message_id, confirmed_label=args.label)
-            # The next cycle must decide this message's application again.
-            store.db.execute("UPDATE applications SET decided_at=NULL WHERE id IN (SELECT application_id "
-                             "FROM threads WHERE account=? AND thread_key=?)", (row.account, row.thread_key))
+            store.confirm_label(row.account, message_id, args.label)  # decided again next cycle
     finally:
         store.close()
     print(f"{message_id}: confirmed as {args.label}; the next cycle acts on it")

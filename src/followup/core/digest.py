@@ -17,6 +17,8 @@ Sections, in the order the mail shows them:
 ``attention``   drafts still holding the "add one specific point" spot or without a recipient
                 ("find the right contact"), and the policy's other notes
 ``confirm``     messages the classifier was unsure about, each with the one command to confirm
+                (and, where the account's mailbox takes tags, the ``followup/<label>`` tag that
+                confirms it as well)
 ``outcomes``    rejections and good news (and new interviews) since the last digest
 ``due``         drafts the schedule will place in the next :data:`DUE_WINDOW`
 ``waiting``     applications waiting on the employer, and for how long
@@ -186,7 +188,8 @@ class UpcomingIn:
 @dataclass(frozen=True)
 class NoteIn:
     """A policy ``DigestNote`` for one application; ``label`` is, for ``please_confirm``, the
-    classifier's guess (what the confirm command would settle), ``subject`` the message's."""
+    classifier's guess (what the confirm command would settle), ``subject`` the message's,
+    ``tags`` whether the account's mail program can confirm it with a ``followup/<label>`` tag."""
 
     application_id: str
     kind: str
@@ -195,6 +198,7 @@ class NoteIn:
     at: datetime | None = None
     label: str | None = None
     subject: str | None = None
+    tags: bool = False
 
 
 @dataclass(frozen=True)
@@ -259,6 +263,7 @@ class ConfirmLine:
     message_id: str
     command: str
     text: str
+    tag: str | None = None  # "followup/<label>", where the account's mailbox takes tags
 
 
 @dataclass(frozen=True)
@@ -624,7 +629,7 @@ def _confirm_line(note: NoteIn, title: str) -> ConfirmLine:
         application_id=note.application_id, title=title, subject=_line(note.subject) or "(no subject)",
         label=label, label_text=label.replace("_", " "), message_id=message_id,
         command=f"followup confirm {shlex.quote(message_id)} {shlex.quote(label)}",
-        text=_line(note.text))
+        text=_line(note.text), tag=f"followup/{label}" if note.tags else None)
 
 
 #: The sync opens an application with the cause "<message-id> (label)"; the label's event.

@@ -7,6 +7,11 @@ location: a message's identity is its account + Message-ID, kept by the store.
 Backends never connect in their constructor (``connect()`` does), never read the clock, and
 raise only :mod:`followup.errors` exceptions. The sync loop (what to fetch, when the cursor
 moves) lives in :mod:`followup.sync`, not here.
+
+Some backends have optional methods, found with ``getattr``: ``changes_since`` and
+``search_text`` (used by :mod:`followup.sync`), and ``tags_of(role, refs) -> {ref: frozenset of
+lower-cased keywords or labels}`` (system flags left out, vanished refs too; used by
+:mod:`followup.confirmations`).
 """
 
 from __future__ import annotations

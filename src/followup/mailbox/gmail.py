@@ -30,6 +30,9 @@ How the narrow :class:`~followup.mailbox.base.Mailbox` interface maps onto the G
   query and ``after:`` ``since`` (the sync's text prefilter, :func:`followup.core.prefilter.gmail_query`).
   The match set is listed once per folder sync and kept for that sync's later batches;
   ``folder_state``, ``list_refs`` and ``changes_since`` (which start a folder sync) forget it.
+- ``tags_of(role, refs)``: the user labels of messages by name (batched ``messages.get``
+  ``format=minimal``, names from ``labels.list``, cached per connection), for confirmations by
+  a ``followup/<label>`` label (:mod:`followup.confirmations`).
 
 With ``labels: true``, :meth:`GmailMailbox.apply_stage_labels` puts a ``Jobs/…`` label for the
 application's stage on its threads (``labels.create``, ``threads.modify``; scope ``gmail.modify``).
@@ -139,6 +142,7 @@ class GmailMailbox:
         self._email: str | None = None
         self._draft_ids: dict[str, str] = {}  # message id -> draft id
         self._label_ids: dict[str, str] | None = None  # stage label name -> label id
+        self._label_list: dict[str, tuple[str, bool]] | None = None  # label id -> (name, a user label?)
         self._labelled: dict[str, str] = {}  # thread id -> stage label this process put on it
         # (role, query) -> (the after: bound listed, None for none; the ids Gmail matched).
         self._text_matches: dict[tuple[FolderRole, str], tuple[int | None, frozenset[str]]] = {}
@@ -167,6 +171,7 @@ class GmailMailbox:
     def close(self) -> None:
         """Forget the service (and its HTTP connections). Never raises."""
         service, self._service = self._service, None
+        self._label_list = None  # listed again on the next connection: labels may be renamed
         if service is None:
             return
         try:
@@ -388,6 +393,8 @@ class GmailMailbox:
                     "name": n, "labelListVisibility": "labelShow", "messageListVisibility": "show"}),
                     "labels.create")
                 ids[name] = str(created["id"])
+                if self._label_list is not None:
+                    self._label_list[ids[name]] = (name, True)
             others = sorted({ids[n] for n in ids if n != name})
             body = {"addLabelIds": [ids[name]], "removeLabelIds": others}
             try:
@@ -401,11 +408,34 @@ class GmailMailbox:
 
     def _stage_label_ids(self) -> dict[str, str]:
         if self._label_ids is None:
-            answer = self._execute(lambda s: s.users().labels().list(userId="me"), "labels.list")
             wanted = set(STAGE_LABELS.values())
-            self._label_ids = {str(lab["name"]): str(lab["id"]) for lab in answer.get("labels", ())
-                               if lab.get("name") in wanted}
+            self._label_ids = {name: label_id for label_id, (name, _) in self._labels().items() if name in wanted}
         return self._label_ids
+
+    def _labels(self, *, refresh: bool = False) -> dict[str, tuple[str, bool]]:
+        """Label id -> (name, whether it is a user label), from one ``labels.list`` per connection
+        (``refresh``: list again)."""
+        if self._label_list is None or refresh:
+            answer = self._execute(lambda s: s.users().labels().list(userId="me"), "labels.list")
+            self._label_list = {str(lab["id"]): (str(lab.get("name") or lab["id"]), lab.get("type") == "user")
+                                for lab in answer.get("labels", ()) if lab.get("id")}
+        return self._label_list
+
+    # -- the user's labels (confirmations by tag, followup.confirmations) ---------------------
+
+    def tags_of(self, role: FolderRole, refs: Sequence[str]) -> dict[str, frozenset[str]]:
+        """The user labels of each ref by name, lower-cased (system labels such as INBOX, UNREAD
+        or CATEGORY_… left out): batched ``messages.get`` ``format=minimal`` for the label ids,
+        their names from ``labels.list`` (listed once per connection, and again when a message
+        carries a label created since). Vanished refs are left out."""
+        answers = self._batch_get(refs, {"format": "minimal"}, "messages.get minimal")
+        found = {ref: [str(i) for i in (answers[ref] or {}).get("labelIds") or ()]
+                 for ref in dict.fromkeys(refs) if answers.get(ref) is not None}
+        labels = self._labels()
+        if any(i not in labels for ids in found.values() for i in ids):
+            labels = self._labels(refresh=True)
+        return {ref: frozenset(labels[i][0].lower() for i in ids if i in labels and labels[i][1])
+                for ref, ids in found.items()}
 
     # -- drafts and threads ------------------------------------------------------------------
 

@@ -619,6 +619,33 @@ class ImapMailbox:
             found.update(str(uid) for uid in hits)
         return found
 
+    def tags_of(self, role: FolderRole, refs: Sequence[str]) -> dict[str, frozenset[str]]:
+        """The keywords of each ref (lower-cased; system flags such as ``\\Seen`` left out), and on
+        Gmail (X-GM-EXT-1) its labels too: Gmail shows user labels in ``X-GM-LABELS``, not in
+        FLAGS. One ``UID FETCH (FLAGS)`` per :data:`HEADER_CHUNK` UIDs, after a NOOP (or a fresh
+        EXAMINE) so flags other sessions changed are seen; vanished refs are left out."""
+        from imapclient.imap_utf7 import decode as decode_utf7
+
+        uids = _uids(refs)
+        if not uids:
+            return {}
+        client = self._select(role, refresh=True)
+        items = ["FLAGS", "X-GM-LABELS"] if self.has_gmail_extensions else ["FLAGS"]
+        tags: dict[str, frozenset[str]] = {}
+        for chunk in _chunks(uids, HEADER_CHUNK):
+            with self._guard(f"UID FETCH FLAGS in {self.folder_name(role)}"):
+                response = client.fetch(chunk, items)
+            for uid in chunk:
+                data = response.get(uid)
+                if data is None:
+                    continue
+                names = [f.decode("utf-8", "replace") if isinstance(f, bytes) else str(f)
+                         for f in data.get(b"FLAGS", ())]
+                names += [decode_utf7(label if isinstance(label, bytes | str) else str(label))
+                          for label in data.get(b"X-GM-LABELS", ()) or ()]
+                tags[str(uid)] = frozenset(n.lower() for n in names if n and not n.startswith("\\"))
+        return tags
+
     def append(self, role: FolderRole, raw: bytes, *, flags: Iterable[str], when: datetime) -> str | None:
         """APPEND ``raw`` with ``flags`` and INTERNALDATE ``when``; return the UID (APPENDUID) or None."""
         name = self.folder_name(role)

@@ -5,6 +5,8 @@ Refs are Maildir keys (the file name before ``:2,``). Maildir has no UIDVALIDITY
 the folder directory's inode stands in for the validity (a deleted and recreated folder gets a
 new one) and the newest mtime of ``cur/`` and ``new/`` for the change stamp, so an unchanged
 folder costs two ``stat`` calls. ``since`` filters on the file's mtime (its delivery time).
+``tags_of`` reads Dovecot's Maildir keywords (lower-case letters after ``:2,``, named in the
+folder's ``dovecot-keywords``).
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from followup.mailbox.base import FolderState, HeaderRecord
 #: Maildir info letters (after ``:2,``) and the IMAP flags they stand for.
 _FLAG_LETTERS = {"D": "\\Draft", "F": "\\Flagged", "R": "\\Answered", "S": "\\Seen", "T": "\\Deleted"}
 _HEADER_LIMIT = 256 * 1024
+#: Dovecot's list of a Maildir folder's keywords ("0 name" per line; the index is a letter a-z).
+KEYWORDS_FILE = "dovecot-keywords"
 
 
 class MaildirMailbox:
@@ -134,6 +138,29 @@ class MaildirMailbox:
                     break
         return found
 
+    def tags_of(self, role: FolderRole, refs: Sequence[str]) -> dict[str, frozenset[str]]:
+        """The Dovecot keywords of each ref, lower-cased: the lower-case letters of the file
+        name's info part (``:2,Sab``) index the lines of the folder's ``dovecot-keywords``
+        ("0 name" is ``a``, "1 name" is ``b`` …). Without that file, no keywords; vanished refs
+        are left out."""
+        folder = self._folders[role]
+        try:
+            text = (folder / KEYWORDS_FILE).read_text("utf-8", "replace")
+        except FileNotFoundError:
+            text = ""
+        except OSError as exc:
+            raise TransientError(f"cannot read {folder / KEYWORDS_FILE}: {exc.strerror}") from exc
+        names = _keyword_names(text)
+        files = self._files(role)
+        tags = {}
+        for ref in refs:
+            path = files.get(ref)
+            if path is None:
+                continue
+            _, _, info = path.name.partition(":2,")
+            tags[ref] = frozenset(names[c] for c in info if c in names)
+        return tags
+
     # -- writing ---------------------------------------------------------------------------
 
     def append(self, role: FolderRole, raw: bytes, *, flags: Iterable[str], when: datetime) -> str | None:
@@ -183,6 +210,23 @@ class MaildirMailbox:
 def _flags_of(name: str) -> frozenset[str]:
     _, _, info = name.partition(":2,")
     return frozenset(_FLAG_LETTERS[c] for c in info if c in _FLAG_LETTERS)
+
+
+def _keyword_names(text: str) -> dict[str, str]:
+    """Dovecot's ``dovecot-keywords`` as letter -> lower-cased keyword (indexes 0-25: a-z)."""
+    names = {}
+    for line in text.splitlines():
+        index, _, name = line.strip().partition(" ")
+        if index.isdigit() and int(index) < 26 and name.strip():
+            names[chr(ord("a") + int(index))] = name.strip().lower()
+    return names
+
+
+def dovecot_keeps_keywords(root: Path | str) -> bool:
+    """True when Dovecot serves the Maildir at ``root`` (its ``dovecot-uidlist`` or
+    ``dovecot-keywords`` is there): only then can a mail client tag its messages."""
+    base = Path(os.path.expanduser(str(root)))
+    return (base / KEYWORDS_FILE).is_file() or (base / "dovecot-uidlist").is_file()
 
 
 def _header_end(head: bytes) -> int:

@@ -210,6 +210,28 @@ class Store:
         self.db.execute(f"UPDATE messages SET {sets} WHERE account=? AND message_id=?",
                         (*columns.values(), account, message_id))
 
+    def confirm_label(self, account: str, message_id: str, label: str) -> None:
+        """Record the label the user confirmed for a message; its application is decided again
+        by the next cycle (the caller holds the transaction)."""
+        self.update_message(account, message_id, confirmed_label=label)
+        self.db.execute(
+            "UPDATE applications SET decided_at=NULL WHERE id IN (SELECT t.application_id FROM threads t "
+            "JOIN messages m ON m.account=t.account AND m.thread_key=t.thread_key "
+            "WHERE m.account=? AND m.message_id=?)", (account, message_id))
+
+    def awaiting_confirmation(self, account: str, threshold: float) -> list[tuple[str, str, FolderRole, str]]:
+        """Inbound mail of an application labelled (not ``other``) below ``threshold`` and not yet
+        confirmed, with where it lies: (message_id, label, folder role, ref), oldest first. These are
+        the messages the digest asks about; uses the partial index ``messages_unconfirmed``."""
+        rows = self.db.execute(
+            "SELECT m.message_id, m.label, l.folder_role, l.ref FROM messages m "
+            "JOIN threads t ON t.account=m.account AND t.thread_key=m.thread_key AND t.application_id IS NOT NULL "
+            "JOIN locations l ON l.account=m.account AND l.message_id=m.message_id "
+            "WHERE m.account=? AND m.confidence<? AND m.confirmed_label IS NULL AND m.outbound=0 "
+            "AND m.label IS NOT NULL AND m.label<>'other' ORDER BY m.id, l.folder_role, l.ref",
+            (account, threshold))
+        return [(r[0], r[1], FolderRole(r[2]), r[3]) for r in rows]
+
     def is_unsent_draft(self, account: str, message_id: str) -> bool:
         """True for a stored outbound message not yet seen sent (a draft, ours or the user's)."""
         row = self.db.execute("SELECT outbound, sent_at FROM messages WHERE account=? AND message_id=?",

@@ -162,4 +162,10 @@ MIGRATIONS: tuple[str, ...] = (
     """
     CREATE INDEX messages_followup_key ON messages (account, followup_key);
     """,
+    # 6: every cycle looks for labelled mail still awaiting the user's confirmation (a tag in
+    # the mail, followup.confirmations); a partial index keeps that from reading every message
+    """
+    CREATE INDEX messages_unconfirmed ON messages (account, confidence)
+        WHERE confirmed_label IS NULL AND outbound = 0 AND label IS NOT NULL AND label <> 'other';
+    """,
 )
