@@ -7,6 +7,7 @@ from email.utils import format_datetime
 from zoneinfo import ZoneInfo
 
 from followup.core.model import Classification, Facts, Label, Message
+from followup.core.prefilter import BodyNeed
 from followup.sync import SyncContext
 
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
@@ -25,7 +26,8 @@ def fake_reader(message: Message) -> tuple[Classification, Facts]:
 
 
 def context(**overrides) -> SyncContext:
-    settings = dict(reader=fake_reader, could_matter=lambda m: "newsletter" not in m.subject.lower(),
+    settings = dict(reader=fake_reader,
+                    could_matter=lambda m: BodyNeed.NONE if "newsletter" in m.subject.lower() else BodyNeed.FULL,
                     user_addresses=frozenset({USER}), tz=ZoneInfo("UTC"))
     return SyncContext(**{**settings, **overrides})
 

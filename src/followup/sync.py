@@ -75,8 +75,8 @@ OPENING_STAGE = {
 }
 
 Reader = Callable[[Message], tuple[Classification, Facts]]
-#: Given headers, how much body the sync needs (a bool means FULL / NONE).
-Prefilter = Callable[[Message], "BodyNeed | bool"]
+#: Given headers, how much body the sync needs.
+Prefilter = Callable[[Message], BodyNeed]
 Progress = Callable[[str, int, int], None]
 
 
@@ -288,6 +288,7 @@ def _sync_batch(mailbox: Mailbox, store: Store, ctx: SyncContext, role: FolderRo
     heads: list[tuple[HeaderRecord, Message, bool]] = []
     wanted: list[str] = []
     probed: list[HeaderRecord] = []
+    sent_drafts: set[str] = set()  # drafts (ours or the user's) that now show up in Sent
     parsed = [(record, parse_headers(record.raw_headers, received_at=record.received_at)) for record in records]
     stored = store.known_message_ids(account, (head.message_id for _, head in parsed))
     for record, head in parsed:
@@ -295,6 +296,7 @@ def _sync_batch(mailbox: Mailbox, store: Store, ctx: SyncContext, role: FolderRo
         heads.append((record, head, known))
         if known:
             if role is FolderRole.SENT and store.is_unsent_draft(account, head.message_id):
+                sent_drafts.add(record.ref)
                 wanted.append(record.ref)  # what the user actually sent may differ from our draft
             continue
         need = _body_need(store, ctx, account, role, head)
@@ -318,7 +320,7 @@ def _sync_batch(mailbox: Mailbox, store: Store, ctx: SyncContext, role: FolderRo
         for record, head, known in heads:
             if known or head.message_id in stored_now:
                 folder.already_known += 1
-                if role is FolderRole.SENT and store.is_unsent_draft(account, head.message_id):
+                if record.ref in sent_drafts:
                     _record_sent_draft(store, ctx, account, record, head, bodies.get(record.ref), now)
             else:
                 raw = bodies.get(record.ref)
@@ -363,8 +365,6 @@ def _body_need(store: Store, ctx: SyncContext, account: str, role: FolderRole, h
     if thread is not None and store.application_of_thread(account, thread):
         return BodyNeed.FULL
     need = ctx.could_matter(head)
-    if isinstance(need, bool):
-        need = BodyNeed.FULL if need else BodyNeed.NONE
     if need is BodyNeed.NONE and thread is not None and store.thread_has_outbound(account, thread):
         return BodyNeed.PROBE
     return need
@@ -374,34 +374,37 @@ def _probe(mailbox: Mailbox, ctx: SyncContext, role: FolderRole, records: list[H
            bodies: dict[str, bytes], now: datetime) -> list[str]:
     """Look at PROBE messages; return the refs whose body must still be fetched. A probe that
     holds the whole message goes straight into ``bodies`` (no second fetch)."""
-    refs = [r.ref for r in records]
-    search = getattr(mailbox, "search_text", None)
     wanted: list[str] = []
-    if callable(search):
-        # The server's own text index (Gmail): no probe bytes on the wire. ``since`` (a day
-        # before the oldest probed message; None when a date is unknown) bounds the search.
-        # Gmail indexes new mail with a delay, so what arrived in the last SEARCH_INDEX_LAG is
-        # still probed here: a miss would leave it unread for good.
-        dates = [r.received_at for r in records if r.received_at is not None]
-        since = min(dates) - timedelta(days=1) if len(dates) == len(records) else None
-        found = search(role, refs, gmail_query(), since=since)
-        if found is not None:
-            fresh = {r.ref for r in records if r.received_at is None or r.received_at > now - SEARCH_INDEX_LAG}
-            wanted = [ref for ref in refs if ref in found]
-            records = [r for r in records if r.ref in fresh and r.ref not in found]
-            refs = [r.ref for r in records]
-            if not refs:
-                return wanted
+    found = _search_server(mailbox, role, records)
+    if found is not None:
+        wanted = [r.ref for r in records if r.ref in found]
+        # Gmail indexes new mail with a delay: what arrived in the last SEARCH_INDEX_LAG and
+        # was not found is still probed here, as a miss would leave it unread for good.
+        records = [r for r in records if r.ref not in found
+                   and (r.received_at is None or r.received_at > now - SEARCH_INDEX_LAG)]
+    if not records:
+        return wanted
     sizes = {r.ref: r.size for r in records}
-    more: list[str] = []
-    for ref, raw in mailbox.fetch_raw(role, refs, limit=PROBE_BYTES).items():
+    for ref, raw in mailbox.fetch_raw(role, [r.ref for r in records], limit=PROBE_BYTES).items():
         if not ctx.probe(raw):
             continue
         if len(raw) < PROBE_BYTES or len(raw) >= sizes.get(ref, 0) > 0:
             bodies[ref] = raw  # the whole message came with the probe
         else:
-            more.append(ref)
-    return wanted + more
+            wanted.append(ref)
+    return wanted
+
+
+def _search_server(mailbox: Mailbox, role: FolderRole, records: list[HeaderRecord]) -> set[str] | None:
+    """The refs among ``records`` the server's own text index finds job words in (Gmail: no
+    probe bytes on the wire), or None where the backend cannot search. The search is bounded
+    to a day before the oldest message (unbounded when a date is unknown)."""
+    search = getattr(mailbox, "search_text", None)
+    if not callable(search):
+        return None
+    dates = [r.received_at for r in records if r.received_at is not None]
+    since = min(dates) - timedelta(days=1) if len(dates) == len(records) else None
+    return search(role, [r.ref for r in records], gmail_query(), since=since)
 
 
 def _known_thread(store: Store, account: str, head: Message) -> str | None:

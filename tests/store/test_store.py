@@ -62,8 +62,8 @@ def test_a_message_is_identified_by_account_and_message_id(tmp_path):
     store = Store.open(tmp_path / "s.sqlite3")
     with store.transaction():
         store.insert_message(account="a", message_id="<m@x>", thread_key="<m@x>", learned_at=NOW.isoformat())
-    assert store.has_message("a", "<m@x>")
-    assert not store.has_message("b", "<m@x>")
+    assert store.known_message_ids("a", ["<m@x>"]) == {"<m@x>"}
+    assert store.known_message_ids("b", ["<m@x>"]) == set()
     with pytest.raises(Exception):
         with store.transaction():
             store.insert_message(account="a", message_id="<m@x>", thread_key="t", learned_at=NOW.isoformat())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from datetime import UTC, datetime
 
 from followup.cli.common import load, open_store, utc_now
 
@@ -55,34 +56,30 @@ def rows_for(store, *, config=None, now=None, tz=None) -> list[dict]:
     return rows
 
 
+def _moment(value: object) -> datetime | None:
+    """A stored ISO 8601 time as an aware datetime (UTC when it names no zone), or None."""
+    try:
+        moment = datetime.fromisoformat(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
 def _local(value: str | None, tz) -> str | None:
     """An ISO 8601 time in the user's time zone (``tz``; as stored when None or unreadable)."""
-    from datetime import UTC, datetime
-
-    if not value or tz is None:
-        return value
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        return value
-    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(tz).isoformat()
+    moment = _moment(value) if tz is not None else None
+    return moment.astimezone(tz).isoformat() if moment is not None else value
 
 
 def last_contact(store, app_id: str) -> str | None:
     """When mail last went either way in the application's threads (ISO 8601), if ever."""
-    from datetime import UTC, datetime
-
     latest: tuple[datetime, str] | None = None
     for (value,) in store.db.execute(
             "SELECT coalesce(m.sent_at, m.date, m.learned_at) FROM messages m JOIN threads t "
             "ON t.account=m.account AND t.thread_key=m.thread_key "
             "WHERE t.application_id=? AND NOT (m.outbound=1 AND m.sent_at IS NULL)", (app_id,)):
-        try:
-            moment = datetime.fromisoformat(value)
-        except (TypeError, ValueError):
-            continue
-        moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-        if latest is None or moment > latest[0]:
+        moment = _moment(value)
+        if moment is not None and (latest is None or moment > latest[0]):
             latest = (moment, value)
     return latest[1] if latest else None
 

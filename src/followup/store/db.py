@@ -174,10 +174,6 @@ class Store:
 
     # -- messages --------------------------------------------------------------------------
 
-    def has_message(self, account: str, message_id: str) -> bool:
-        return self.db.execute("SELECT 1 FROM messages WHERE account=? AND message_id=?",
-                               (account, message_id)).fetchone() is not None
-
     def known_message_ids(self, account: str, message_ids: Iterable[str]) -> set[str]:
         """Which of ``message_ids`` are stored for ``account`` (one query per 500 ids)."""
         ids = list(dict.fromkeys(message_ids))
