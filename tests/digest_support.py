@@ -14,9 +14,9 @@ from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
 
-from sync_support import USER, invite
+from sync_support import USER, invite, maildir_config
 
-from followup.config import Config, parse_config
+from followup.config import Config, load_config
 from followup.core.model import FolderRole
 from followup.engine import run_engine
 from followup.mailbox.maildir import MaildirMailbox
@@ -34,21 +34,8 @@ SCRIPT = "<script>alert(1)</script>"
 EVIL_NAME = "Eve Evil\r\nBcc: attacker@evil.example"
 
 
-def maildir(root: Path) -> Path:
-    for sub in ("cur", "new", "tmp"):
-        (root / sub).mkdir(parents=True, exist_ok=True)
-    return root
-
-
 def make_config(tmp_path: Path, digest: str = "") -> Config:
-    maildir(tmp_path / "mail")
-    return parse_config(f"""
-timezone: America/New_York
-state_dir: {tmp_path / 'state'}
-user: {{name: Dana Reyes, addresses: [{USER}]}}
-accounts: [{{name: home, type: maildir, path: {tmp_path / 'mail'}, address: {USER}}}]
-{digest}
-""")
+    return load_config(maildir_config(tmp_path, digest))
 
 
 @dataclass

@@ -1,4 +1,5 @@
-"""Helpers shared by the sync tests: a table-driven stand-in for the classifier and a mail maker."""
+"""Helpers shared by the sync, engine, CLI and digest tests: a table-driven stand-in for the
+classifier, mail makers, and the one-account Maildir config (``maildir_config``)."""
 
 from __future__ import annotations
 
@@ -71,3 +72,20 @@ def invite(n: int, *, company: str, start: datetime, minutes: int = 45, organize
         "Content-Type: text/plain; charset=utf-8\r\n\r\n" + text + "\r\n--b1\r\n"
         "Content-Type: text/calendar; charset=utf-8; method=REQUEST\r\n\r\n" + ics + "\r\n--b1--\r\n"
     ).encode()
+
+
+def maildir_config(tmp_path, extra: str = ""):  # type: ignore[no-untyped-def]
+    """The tests' one-account setup: a Maildir at ``tmp_path/mail`` (account ``home``, the user
+    ``USER``, New York time) and its config written to ``tmp_path/config.yaml``, with ``extra``
+    YAML lines appended; return the config's path."""
+    for sub in ("cur", "new", "tmp"):
+        (tmp_path / "mail" / sub).mkdir(parents=True, exist_ok=True)
+    path = tmp_path / "config.yaml"
+    path.write_text(f"""
+timezone: America/New_York
+state_dir: {tmp_path / 'state'}
+user: {{name: Dana Reyes, addresses: [{USER}]}}
+accounts: [{{name: home, type: maildir, path: {tmp_path / 'mail'}, address: {USER}}}]
+{extra}
+""")
+    return path

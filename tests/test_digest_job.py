@@ -17,7 +17,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 from digest_support import EVIL_NAME, MORNING, SCRIPT, enrich, make_config, pipeline
-from sync_support import USER
+from sync_support import USER, maildir_config
 
 from followup.cli import main
 from followup.config import parse_config
@@ -377,23 +377,8 @@ def test_smtp_delivery_needs_its_settings(tmp_path):
         make_config(tmp_path, "digest: {delivery: smtp}")
 
 
-def write_config(tmp_path: Path, digest: str = "") -> Path:
-    (tmp_path / "mail").mkdir(exist_ok=True)
-    for sub in ("cur", "new", "tmp"):
-        (tmp_path / "mail" / sub).mkdir(exist_ok=True)
-    path = tmp_path / "config.yaml"
-    path.write_text(f"""
-timezone: America/New_York
-state_dir: {tmp_path / 'state'}
-user: {{name: Dana Reyes, addresses: [{USER}]}}
-accounts: [{{name: home, type: maildir, path: {tmp_path / 'mail'}, address: {USER}}}]
-{digest}
-""")
-    return path
-
-
 def test_cli_preview_writes_the_html_and_send_sends_once(tmp_path, capsys):
-    config = write_config(tmp_path)
+    config = maildir_config(tmp_path)
     html = tmp_path / "digest.html"
     assert main(["--config", str(config), "digest", "--preview", "--html", str(html)]) == 0
     out = capsys.readouterr().out
@@ -410,7 +395,7 @@ def test_cli_preview_writes_the_html_and_send_sends_once(tmp_path, capsys):
 
 
 def test_cli_send_failure_is_one_line_and_exit_75(tmp_path, capsys):
-    config = write_config(tmp_path, f"digest: {{delivery: smtp, smtp: {{host: 127.0.0.1, port: {free_port()}, "
+    config = maildir_config(tmp_path, f"digest: {{delivery: smtp, smtp: {{host: 127.0.0.1, port: {free_port()}, "
                                     "security: plain, timeout_seconds: 2}}")
     assert main(["--config", str(config), "digest", "--send"]) == 75
     err = capsys.readouterr().err

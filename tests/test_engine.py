@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sync_support import USER, invite
+from sync_support import invite, maildir_config
 
-from followup.config import parse_config
+from followup.config import load_config
 from followup.core.model import FolderRole
 from followup.engine import run_engine
 from followup.errors import TransientError
@@ -25,14 +25,7 @@ AFTER = INTERVIEW + timedelta(minutes=50)
 
 @pytest.fixture
 def setup(tmp_path):
-    for sub in ("cur", "new", "tmp"):
-        (tmp_path / "mail" / sub).mkdir(parents=True)
-    config = parse_config(f"""
-timezone: America/New_York
-state_dir: {tmp_path / 'state'}
-user: {{name: Dana Reyes, addresses: [{USER}]}}
-accounts: [{{name: home, type: maildir, path: {tmp_path / 'mail'}, address: {USER}}}]
-""")
+    config = load_config(maildir_config(tmp_path))
     box = MaildirMailbox("home", tmp_path / "mail")
     store = Store.open(config.database_path)
     return config, box, store, tmp_path / "mail"

@@ -6,7 +6,7 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sync_support import USER, invite
+from sync_support import USER, invite, maildir_config as write_maildir_config
 
 from followup.cli import main
 from followup.core.model import FolderRole
@@ -15,16 +15,7 @@ from followup.mailbox.maildir import MaildirMailbox
 
 @pytest.fixture
 def maildir_config(tmp_path):
-    for sub in ("cur", "new", "tmp"):
-        (tmp_path / "mail" / sub).mkdir(parents=True)
-    config = tmp_path / "config.yaml"
-    config.write_text(f"""
-timezone: America/New_York
-state_dir: {tmp_path / 'state'}
-user: {{name: Dana Reyes, addresses: [{USER}]}}
-accounts: [{{name: home, type: maildir, path: {tmp_path / 'mail'}, address: {USER}}}]
-""")
-    return config, MaildirMailbox("home", tmp_path / "mail")
+    return write_maildir_config(tmp_path), MaildirMailbox("home", tmp_path / "mail")
 
 
 def test_check_config_says_ok_for_a_good_file(maildir_config, capsys):

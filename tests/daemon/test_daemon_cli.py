@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sync_support import USER, invite
+from sync_support import USER, invite, maildir_config
 
 from followup.cli import main
 from followup.cli.install_service import (
@@ -81,15 +81,7 @@ def test_init_with_a_wrong_answer_asks_again_and_a_short_script_is_a_clear_error
 
 @pytest.fixture
 def maildir_app(tmp_path, capsys):
-    for sub in ("cur", "new", "tmp"):
-        (tmp_path / "mail" / sub).mkdir(parents=True)
-    config = tmp_path / "config.yaml"
-    config.write_text(f"""
-timezone: America/New_York
-state_dir: {tmp_path / 'state'}
-user: {{name: Dana Reyes, addresses: [{USER}]}}
-accounts: [{{name: home, type: maildir, path: {tmp_path / 'mail'}, address: {USER}}}]
-""")
+    config = maildir_config(tmp_path)
     box = MaildirMailbox("home", tmp_path / "mail")
     start = datetime.now(UTC) - timedelta(hours=3)
     box.append(FolderRole.INBOX, invite(1, company="Acme", start=start), flags=(), when=start - timedelta(days=3))

@@ -12,7 +12,7 @@ import threading
 from datetime import UTC, datetime, timedelta
 
 from daemon_support import DaemonThread, wait_for
-from sync_support import USER, invite
+from sync_support import invite, maildir_config as write_maildir_config
 
 from followup.core.model import FolderRole
 from followup.daemon import Daemon, backoff_delay
@@ -100,16 +100,7 @@ def test_the_cycle_summary_is_counts_only():
 
 
 def maildir_config(tmp_path, *, digest: bool):
-    for sub in ("cur", "new", "tmp"):
-        (tmp_path / "mail" / sub).mkdir(parents=True)
-    config = tmp_path / "config.yaml"
-    config.write_text(f"""
-timezone: America/New_York
-state_dir: {tmp_path / 'state'}
-user: {{name: Dana Reyes, addresses: [{USER}]}}
-accounts: [{{name: home, type: maildir, path: {tmp_path / 'mail'}, address: {USER}}}]
-digest: {{enabled: {str(digest).lower()}, hour: 0}}
-""")
+    config = write_maildir_config(tmp_path, f"digest: {{enabled: {str(digest).lower()}, hour: 0}}")
     return config, MaildirMailbox("home", tmp_path / "mail")
 
 
