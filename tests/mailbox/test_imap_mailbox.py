@@ -425,16 +425,18 @@ def test_server_killed_in_the_middle_of_a_fetch_is_transient(killable, monkeypat
 
     def client_that_sees_the_server_die(settings):
         client = default_client_factory(settings)
-        real_fetch = client.fetch
+        imap = client._imap  # fetches go through imaplib's UID command (the lean FETCH reader)
+        real_uid = imap.uid
 
-        def fetch(*args, **kwargs):
-            if fetches and not killed:  # the second chunk: the server dies with the command under way
-                killed.append(True)
-                killable.kill()
-            fetches.append(args)
-            return real_fetch(*args, **kwargs)
+        def uid(command, *args):
+            if command.upper() == "FETCH":
+                if fetches and not killed:  # the second chunk: the server dies with the command under way
+                    killed.append(True)
+                    killable.kill()
+                fetches.append(args)
+            return real_uid(command, *args)
 
-        client.fetch = fetch
+        imap.uid = uid
         return client
 
     mailbox = open_mailbox(killable, user, password, client_factory=client_that_sees_the_server_die)
@@ -565,3 +567,28 @@ def test_an_untrusted_certificate_is_a_config_error(tls_server, security):
     with pytest.raises(ConfigError, match="certificate"):
         mailbox.connect()
     assert not mailbox.connected
+
+
+@dovecot
+def test_dovecot_answers_to_the_sync_fetches_are_read_without_imapclients_parser(dovecot_server, monkeypatch):
+    """The lean reader (mailbox/fetch_response.py) takes Dovecot's answers whole: with
+    imapclient's parser made to fail, headers, partial and whole bodies still come through."""
+    import imapclient.response_parser
+
+    user, password = dovecot_server.new_user()
+    messages = [make_message(i) for i in range(3)]
+    dovecot_server.append_messages(user, "INBOX", messages)
+    mailbox = open_mailbox(dovecot_server, user, password)
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("imapclient's FETCH parser was used")
+
+    monkeypatch.setattr(imapclient.response_parser, "parse_fetch_response", refuse)
+    records = mailbox.fetch_headers(INBOX, ["1", "2", "3"])
+    assert [r.ref for r in records] == ["1", "2", "3"]
+    assert records[0].raw_headers.startswith(b"From: Recruiter <jobs@example.org>\r\n")
+    assert records[0].received_at is not None and records[0].received_at.tzinfo is not None
+    assert records[0].size == len(messages[0])
+    assert mailbox.fetch_raw(INBOX, ["2"], limit=20) == {"2": messages[1][:20]}
+    assert mailbox.fetch_raw(INBOX, ["3"]) == {"3": messages[2]}
+    mailbox.close()
