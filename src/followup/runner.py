@@ -5,6 +5,7 @@ The CLI's ``once`` and the daemon's poll job both call :func:`run_cycle`.
 
 from __future__ import annotations
 
+import functools
 import logging
 import sys
 import time
@@ -24,15 +25,11 @@ log = logging.getLogger(__name__)
 
 
 def message_reader(config: Config) -> Callable[[Message], tuple[Classification, Facts]]:
-    """Return the classifier + fact extractor bound to the user's addresses and time zone."""
+    """Return the classifier + fact extractor bound to the user's addresses and time zone
+    (picklable, so a worker process can read with it: see :mod:`followup.reading`)."""
     from followup.core.extract import read_message
 
-    tz, users = config.tz, config.user_addresses()
-
-    def read(message: Message) -> tuple[Classification, Facts]:
-        return read_message(message, tz=tz, user_addresses=users)
-
-    return read
+    return functools.partial(read_message, tz=config.tz, user_addresses=config.user_addresses())
 
 
 def sync_context(config: Config, progress: Progress | None = None) -> SyncContext:

@@ -31,7 +31,7 @@ and from :data:`RESYNC_ALERT` on each one is logged as an error (a feed that kee
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 
@@ -41,7 +41,7 @@ from followup.core.prefilter import PROBE_BYTES, BodyNeed, gmail_query, mentions
 from followup.core.threads import application_id_for, employer_domain, same_application, subject_key
 from followup.errors import CursorExpired
 from followup.mailbox.base import FolderState, HeaderRecord, Mailbox
-from followup.store.db import Store, StoredCursor
+from followup.store.db import Store, StoredCursor, named_ids
 
 log = logging.getLogger(__name__)
 
@@ -291,6 +291,7 @@ def _sync_batch(mailbox: Mailbox, store: Store, ctx: SyncContext, role: FolderRo
     sent_drafts: set[str] = set()  # drafts (ours or the user's) that now show up in Sent
     parsed = [(record, parse_headers(record.raw_headers, received_at=record.received_at)) for record in records]
     stored = store.known_message_ids(account, (head.message_id for _, head in parsed))
+    view = _BatchStore(store, account, [head for _, head in parsed if head.message_id not in stored])
     for record, head in parsed:
         known = head.message_id in stored
         heads.append((record, head, known))
@@ -299,7 +300,7 @@ def _sync_batch(mailbox: Mailbox, store: Store, ctx: SyncContext, role: FolderRo
                 sent_drafts.add(record.ref)
                 wanted.append(record.ref)  # what the user actually sent may differ from our draft
             continue
-        need = _body_need(store, ctx, account, role, head)
+        need = _body_need(store, ctx, account, role, head, view)
         if need is BodyNeed.FULL:
             wanted.append(record.ref)
         elif need is BodyNeed.PROBE:
@@ -317,18 +318,23 @@ def _sync_batch(mailbox: Mailbox, store: Store, ctx: SyncContext, role: FolderRo
 
     stored_now: set[str] = set()  # a folder may hold the same message twice
     with store.transaction():
+        # Read again inside the transaction: the store as it is now, not before the fetch.
+        view = _BatchStore(store, account, [head for _, head, known in heads if not known], storing=True)
         for record, head, known in heads:
             if known or head.message_id in stored_now:
                 folder.already_known += 1
                 if record.ref in sent_drafts:
+                    view.flush()  # it writes messages: nothing may be held then (see _BatchStore)
                     _record_sent_draft(store, ctx, account, record, head, bodies.get(record.ref), now)
             else:
                 raw = bodies.get(record.ref)
-                _store_message(store, ctx, account, role, record, head, raw, now, report)
+                _store_message(store, ctx, account, role, record, head, raw, now, report, view)
                 stored_now.add(head.message_id)
                 folder.stored += 1
                 report.new_message_ids.append(head.message_id)
-            store.add_location(account, role, record.ref, state.validity, head.message_id)
+        view.flush()
+        # Nothing above reads locations: one statement for all of the batch's.
+        store.add_locations(account, role, state.validity, [(record.ref, head.message_id) for record, head, _ in heads])
         new_last = _max_ref(batch, last_ref) if state.next_ref is not None else None
         # Mid-folder progress: next_ref=None marks the cursor as "not finished", so the next run
         # looks again even if STATUS did not change.
@@ -356,12 +362,14 @@ def _record_sent_draft(store: Store, ctx: SyncContext, account: str, record: Hea
     store.update_message(account, head.message_id, **columns)
 
 
-def _body_need(store: Store, ctx: SyncContext, account: str, role: FolderRole, head: Message) -> BodyNeed:
+def _body_need(store: Store, ctx: SyncContext, account: str, role: FolderRole, head: Message,
+               view: _BatchStore) -> BodyNeed:
     """Our own drafts and replies in an application's thread: FULL; replies in a thread the user
-    wrote in: at least PROBE; else what the header prefilter says."""
+    wrote in: at least PROBE; else what the header prefilter says. ``view``: the batch's
+    :class:`_BatchStore`, made after the store's last write."""
     if role is FolderRole.DRAFTS:
         return BodyNeed.FULL if head.header("x-followup-key") else BodyNeed.NONE
-    thread = _known_thread(store, account, head)
+    thread = _known_thread(view, head)
     if thread is not None and store.application_of_thread(account, thread):
         return BodyNeed.FULL
     need = ctx.could_matter(head)
@@ -407,13 +415,107 @@ def _search_server(mailbox: Mailbox, role: FolderRole, records: list[HeaderRecor
     return search(role, [r.ref for r in records], gmail_query(), since=since)
 
 
-def _known_thread(store: Store, account: str, head: Message) -> str | None:
-    ids = [head.in_reply_to or "", *reversed(head.references)]
-    return store.thread_of(account, ids)
+class _BatchStore:
+    """The store as one batch sees it while it is stored: the same answers as the store's own
+    lookups, with far fewer statements. The batch's messages are stored one by one, in order,
+    inside one transaction, and nothing else writes messages meanwhile; so
+
+    - lookups known to find nothing are not made: which Message-IDs the batch's messages name
+      (In-Reply-To, References) are stored, and (``storing``) which of their own Message-IDs
+      stored mail names, is asked once, when the view is made; each :meth:`insert` takes back
+      what it changes. (Most mail names no stored message and is named by none.)
+    - new messages are held and written together (:meth:`flush`, one statement for many rows,
+      in order, so row ids are the same as one by one): a lookup that could see a held message
+      flushes first, except :meth:`thread_by_subject`, which looks at them itself. The caller
+      flushes before any other write to messages, and at the end.
+    """
+
+    def __init__(self, store: Store, account: str, heads: list[Message], *, storing: bool = False) -> None:
+        self.store, self.account = store, account
+        named = {m for head in heads for m in (head.in_reply_to, *head.references) if m}
+        self._absent = named - store.known_message_ids(account, named)  # named, not stored
+        own = {head.message_id for head in heads} if storing else set()
+        self._unnamed = own - store.named_message_ids(account, own)  # the batch's, named by none
+        self._held: list[dict[str, object]] = []
+        # What the held rows hold that a lookup could match.
+        self._held_ids: set[str] = set()
+        self._held_named: set[str] = set()
+        self._held_thrids: set[str] = set()
+        self._held_threads: set[str] = set()
+
+    def thread_of(self, message_ids: Sequence[str]) -> str | None:
+        """:meth:`Store.thread_of` for this account."""
+        ids = [m for m in message_ids if m]
+        if all(m in self._absent for m in ids):
+            return None
+        if not self._held_ids.isdisjoint(ids):
+            self.flush()
+        return self.store.thread_of(self.account, ids)
+
+    def threads_replying_to(self, message_id: str) -> list[str]:
+        """:meth:`Store.threads_replying_to` for this account (spares the lookup only for the
+        Message-IDs of a ``storing`` view's heads)."""
+        if message_id in self._unnamed:
+            return []
+        if message_id in self._held_named:
+            self.flush()
+        return self.store.threads_replying_to(self.account, message_id)
+
+    def thread_by_subject(self, subject_key: str, since_iso: str, until_iso: str,
+                          counterparts: Iterable[str]) -> str | None:
+        """:meth:`Store.thread_by_subject` for this account, which looks at the held messages
+        itself (replies in the same batch are common: a flush for each would undo the saving)."""
+        return self.store.thread_by_subject(self.account, subject_key, since_iso, until_iso, counterparts,
+                                            unstored=self._held)
+
+    def thread_of_gmail(self, gm_thrid: str) -> str | None:
+        """:meth:`Store.thread_of_gmail` for this account."""
+        if gm_thrid in self._held_thrids:
+            self.flush()
+        return self.store.thread_of_gmail(self.account, gm_thrid)
+
+    def merge_threads(self, into: str, others: Sequence[str]) -> None:
+        """:meth:`Store.merge_threads` for this account."""
+        if not self._held_threads.isdisjoint(set(others) - {into}):
+            self.flush()  # the merge rewrites their thread key
+        self.store.merge_threads(self.account, into, others)
+
+    def insert(self, columns: dict[str, object]) -> None:
+        """:meth:`Store.insert_message`, held until the next :meth:`flush`."""
+        self._held.append(columns)
+        message_id = str(columns["message_id"])
+        named = named_ids(columns["in_reply_to"], columns["refs"])  # type: ignore[arg-type]
+        self._absent.discard(message_id)
+        self._unnamed.difference_update(named)
+        self._held_ids.add(message_id)
+        self._held_named.update(named)
+        if columns["gm_thrid"]:
+            self._held_thrids.add(str(columns["gm_thrid"]))
+        self._held_threads.add(str(columns["thread_key"]))
+
+    def flush(self) -> None:
+        """Write the held messages (in order)."""
+        if self._held:
+            self.store.insert_messages(self._held)
+            self._held = []
+            self._held_ids.clear()
+            self._held_named.clear()
+            self._held_thrids.clear()
+            self._held_threads.clear()
+
+
+def _known_thread(view: _BatchStore, head: Message) -> str | None:
+    """The thread of the first stored message ``head`` answers or references (the nearest first)."""
+    if not head.in_reply_to and not head.references:
+        return None  # most mail names no other message
+    return view.thread_of([head.in_reply_to or "", *reversed(head.references)])
 
 
 def _store_message(store: Store, ctx: SyncContext, account: str, role: FolderRole, record: HeaderRecord,
-                   head: Message, raw: bytes | None, now: datetime, report: SyncReport) -> None:
+                   head: Message, raw: bytes | None, now: datetime, report: SyncReport,
+                   view: _BatchStore) -> None:
+    """Classify (when there is a body), thread and store one new message (through ``view``,
+    which may hold the row back), and group its thread into an application."""
     message = parse_message(raw, received_at=record.received_at) if raw is not None else head
     if message.message_id != head.message_id:
         message = head  # a server that lied about the headers; trust what we indexed
@@ -432,11 +534,11 @@ def _store_message(store: Store, ctx: SyncContext, account: str, role: FolderRol
         except Exception:  # noqa: BLE001 - a classifier bug must not stop the sync; the message is kept
             log.exception("%s: could not classify %s; stored unclassified", account, message.message_id)
 
-    thread_key = _thread_for(store, account, message, record)
+    thread_key = _thread_for(view, message, record)
     stored_raw = raw if raw is not None else record.raw_headers
     if raw is not None and len(raw) > MAX_STORED_RAW:
         stored_raw = record.raw_headers + message.text.encode("utf-8", "replace")
-    store.insert_message(
+    view.insert(dict(
         account=account, message_id=message.message_id,
         date=message.date.isoformat() if message.date else None,
         sender=message.sender.email if message.sender else None,
@@ -454,28 +556,29 @@ def _store_message(store: Store, ctx: SyncContext, account: str, role: FolderRol
         evidence=list(classification.evidence) if classification else None,
         facts=_facts_json(facts) if read_facts else None,
         learned_at=now.isoformat(),
-    )
+    ))
     if classification is not None:
         _group(store, account, thread_key, message, classification, facts, now, report)
 
 
-def _thread_for(store: Store, account: str, message: Message, record: HeaderRecord) -> str:
+def _thread_for(view: _BatchStore, message: Message, record: HeaderRecord) -> str:
     """Thread key: X-GM-THRID, else References / In-Reply-To, else subject + correspondent + time."""
     if record.gm_thrid:
-        found = store.thread_of_gmail(account, record.gm_thrid)
+        found = view.thread_of_gmail(record.gm_thrid)
         return found or f"gm:{record.gm_thrid}"
-    found = store.thread_of(account, [message.in_reply_to or "", *reversed(message.references)])
+    found = _known_thread(view, message)
     # Messages stored earlier may be replies to this one (they arrived first): join them.
-    followers = store.threads_replying_to(account, message.message_id)
+    followers = view.threads_replying_to(message.message_id)
     if found is None and not followers and message.date is not None:
-        people = {a.email for a in (message.sender, *message.to, *message.cc) if a is not None}
-        if subject_key(message.subject) and (message.in_reply_to or message.subject[:3].lower() in ("re:", "aw:", "sv:")):
-            found = store.thread_by_subject(
-                account, subject_key(message.subject), (message.date - SUBJECT_THREAD_WINDOW).isoformat(),
-                (message.date + SUBJECT_THREAD_WINDOW).isoformat(), people)
+        # The cheap test first: most mail is no reply.
+        if (message.in_reply_to or message.subject[:3].lower() in ("re:", "aw:", "sv:")) and (
+                subject := subject_key(message.subject)):
+            people = {a.email for a in (message.sender, *message.to, *message.cc) if a is not None}
+            found = view.thread_by_subject(subject, (message.date - SUBJECT_THREAD_WINDOW).isoformat(),
+                                           (message.date + SUBJECT_THREAD_WINDOW).isoformat(), people)
     key = found or (followers[0] if followers else message.message_id)
     if followers:
-        store.merge_threads(account, key, followers)
+        view.merge_threads(key, followers)
     return key
 
 
@@ -513,17 +616,17 @@ def _group(store: Store, account: str, thread_key: str, message: Message, classi
 def _matching_application(store: Store, account: str, message: Message, facts: Facts) -> str | None:
     """An open application this message belongs to although it starts a new thread: same
     company (and role, when both are known), else the same employer domain as its contact."""
-    rows = store.applications(account)
+    rows = store.applications_to_match(account)
     if facts.company:
-        for row in rows:
-            if same_application(row["company"], row["role"], facts.company, facts.role):
-                return row["id"]
+        for app_id, company, role, _ in rows:
+            if same_application(company, role, facts.company, facts.role):
+                return app_id
     domains = {employer_domain(a.email) for a in (message.sender, facts.contact) if a is not None} - {""}
     if domains:
-        for row in rows:
-            if employer_domain(row["contact_email"]) in domains and (
-                    not facts.role or not row["role"] or same_application("x", row["role"], "x", facts.role)):
-                return row["id"]
+        for app_id, _, role, contact_email in rows:
+            if employer_domain(contact_email) in domains and (
+                    not facts.role or not role or same_application("x", role, "x", facts.role)):
+                return app_id
     return None
 
 

@@ -4,20 +4,25 @@ probe that decides from the first bytes whether a message is parsed at all."""
 from __future__ import annotations
 
 import base64
+import binascii
 import quopri
+import re
 from datetime import datetime, timezone
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from followup.core.classify import classify
+from followup.core.classify import _JOB_WORDS, _STRONG_INTERVIEW, classify
 from followup.core.model import Address, Label, Message
 from followup.core.parse import parse_message
 from followup.core.prefilter import (
+    _ASCII_SEPARATORS,
     GMAIL_WORDS,
     PROBE_BYTES,
     BodyNeed,
+    _says_job,
     body_need,
     could_matter,
     gmail_query,
@@ -172,3 +177,137 @@ def test_the_gmail_query_finds_every_phrase_the_local_probe_finds(phrase):
     text = f"we would like to talk about the {phrase} next week"
     assert mentions_job(_mail(text.encode())), phrase  # the phrase is in the classifier's vocabulary
     assert _gmail_finds(text), phrase
+
+
+# --- the probe's shortcuts give the answers of the plain reading ----------------------------------
+#
+# mentions_job lower-cases and drops CRs in one pass when no CR stands alone, looks for the
+# charset and calendar markers with fewer scans, and searches ASCII text with an ASCII-mode
+# pattern whose alternatives are grouped by first letter. The plain reading it stands for:
+
+_REFERENCE_VOCABULARY = re.compile(f"{_JOB_WORDS.pattern}|{_STRONG_INTERVIEW.pattern}")
+
+
+def _reference_says_job(lowered: bytes) -> bool:
+    return _REFERENCE_VOCABULARY.search(lowered.decode("utf-8", "replace").lower()) is not None
+
+
+def _reference_mentions_job(raw: bytes) -> bool:
+    data = raw[:PROBE_BYTES].replace(b"\r\n", b"\n")
+    lowered = data.lower()
+    if any(marker in lowered for marker in (b"text/calendar", b"application/ics", b"begin:vcalendar")):
+        return True
+    if b"utf-16" in lowered or b"utf-32" in lowered or b"ucs-2" in lowered:
+        return True
+    end = lowered.find(b"\n\n")
+    parts = lowered[end + 2 if end >= 0 else 0:].split(b"\n--")
+    body = b"\n".join(p for n, p in enumerate(parts) if n == 0 or b"base64" not in p[:p.find(b"\n\n") + 1])
+    body = body.replace(b"application/", b"mime/")
+    if _reference_says_job(body):
+        return True
+    if b"quoted-printable" in lowered and b"=" in body and _reference_says_job(binascii.a2b_qp(body)):
+        return True
+    for found in re.finditer(rb"content-transfer-encoding:[ \t]*base64", lowered):
+        head_start = lowered.rfind(b"\n\n", 0, found.start()) + 2 if found.start() > end else 0
+        head_end = lowered.find(b"\n\n", found.end())
+        if head_end < 0:
+            continue
+        types = re.compile(rb"content-type:\s*([a-z0-9.+-]+/[a-z0-9.+-]+)").findall(lowered, head_start, head_end)
+        if types and not types[-1].startswith(b"text/"):
+            continue
+        body_end = data.find(b"\n--", head_end + 2)
+        chunk = re.sub(rb"\s+", b"", data[head_end + 2:body_end if body_end >= 0 else len(data)])
+        chunk = chunk[: len(chunk) // 4 * 4]
+        try:
+            decoded = binascii.a2b_base64(chunk)
+        except (binascii.Error, ValueError):
+            continue
+        if _reference_says_job(decoded.lower()):
+            return True
+    return False
+
+
+_WORDS = ["Interview", "INTERVIEW", "interview", "résumé", "RÉSUMÉ", "r\xe9sum\xe9", "cv", "CV", "role", "Roles",
+          "phone\u00a0screen", "phone\x1cscreen", "phone screen", "on-site", "take-home", "next round", "next\x1dround",
+          "offer letter", "application/pdf", "APPLICATION/ics", "Application for", "text/Calendar", "BEGIN:VCALENDAR",
+          "charset=UTF-16", "utf-32", "UCS-2", "ucs-4", "calendar", "hello", "dinner", "photos", "see you", "İnterview",
+          "ſuperday", "K", "\u212a", "caf\xe9", "\xff\xfe", "\x1e", "=", "=\r\n", "=C3=A9", "=3D", "-", "--", "x"]
+_GAPS = ["", " ", "\r\n", "\n", "\r", "\r\r\n", "\r\n\r\n", "\n\n", "\t", "\x1f"]
+
+
+def _text(pairs: list[tuple[str, str]]) -> bytes:
+    return "".join(w + g for w, g in pairs).encode("utf-8", "surrogatepass")
+
+
+_NEUTRAL = ["hello", "dinner", "photos", "see you", "caf\xe9", "x", "-", "--", "=", "application/pdf", "\x1e", "K"]
+texts = st.lists(st.tuples(st.sampled_from(_WORDS) | st.sampled_from(_NEUTRAL), st.sampled_from(_GAPS)),
+                 max_size=12).map(_text)
+part_headers = st.sampled_from([
+    b"", b"Content-Type: text/plain\r\n", b"Content-Type: text/html; charset=utf-8\r\n",
+    b"Content-Type: text/plain\r\nContent-Transfer-Encoding: base64\r\n",
+    b"Content-Type: application/pdf\r\nContent-Transfer-Encoding: base64\r\n",
+    b"Content-Transfer-Encoding: BASE64\r\n", b"Content-Transfer-Encoding: quoted-printable\r\n",
+    b"Content-Type: text/calendar\r\n", b"Content-Type: image/png\n",
+])
+
+
+@st.composite
+def raw_messages(draw):  # type: ignore[no-untyped-def]
+    top = draw(part_headers)
+    parts = []
+    for _ in range(draw(st.integers(0, 3))):
+        headers = draw(part_headers)
+        body = draw(st.one_of(texts, st.binary(max_size=40)))
+        if b"base64" in headers.lower() and draw(st.booleans()):
+            body = base64.encodebytes(body).replace(b"\n", draw(st.sampled_from([b"\r\n", b"\n"])))
+        parts.append(b"--b\r\n" + headers + draw(st.sampled_from([b"\r\n", b"\n"])) + body)
+    eol = draw(st.sampled_from([b"\r\n", b"\n", b""]))
+    raw = _mail(draw(texts) + eol + eol.join(parts), headers=top)
+    return raw[: draw(st.integers(0, len(raw)))] if draw(st.booleans()) else raw
+
+
+@settings(max_examples=400, deadline=None)
+@given(raw_messages())
+def test_the_probe_answers_as_its_plain_reading(raw):
+    assert mentions_job(raw) is _reference_mentions_job(raw)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.one_of(texts, st.binary(max_size=80), texts.map(bytes.lower)))
+def test_the_vocabulary_search_answers_as_its_plain_reading(data):
+    assert _says_job(data) is _reference_says_job(data)
+
+
+def test_the_probe_answers_as_its_plain_reading_on_the_fixture_mail():
+    for path in sorted((Path(__file__).resolve().parents[1] / "fixtures" / "mail").rglob("*.eml")):
+        raw = path.read_bytes()
+        for variant in (raw, raw.replace(b"\n", b"\r\n"), raw.upper(), raw[: len(raw) // 2], raw.replace(b"\n", b"\r")):
+            assert mentions_job(variant) is _reference_mentions_job(variant), path.name
+
+
+@pytest.mark.parametrize("marker", [b"text/calendar", b"TEXT/CALENDAR", b"application/ics", b"begin:vcalendar",
+                                    b"utf-16", b"UTF-32", b"ucs-2", b"utf-8", b"calendar", b"ucs-4"])
+@pytest.mark.parametrize("where", ["headers", "body", "attachment"])
+def test_each_marker_alone_answers_as_the_plain_reading(marker, where):
+    if where == "headers":
+        raw = _mail(b"see you\r\n", headers=b"X-Note: " + marker + b"\r\n")
+    elif where == "body":
+        raw = _mail(b"see " + marker + b" you\r\n")
+    else:
+        raw = _mail(b"--b\r\nContent-Transfer-Encoding: base64\r\n\r\n" + marker + b"\r\n")
+    assert mentions_job(raw) is _reference_mentions_job(raw)
+    assert mentions_job(raw) is (marker.lower() not in (b"utf-8", b"calendar", b"ucs-4"))
+
+
+@pytest.mark.parametrize("piece", [r"\s", r"\S", r"\w", r"\W", r"\d", r"\D", r"\b", r"\B", "."])
+def test_ascii_mode_reads_ascii_text_alike_but_for_the_separators(piece):
+    # On ASCII text the ASCII-mode pattern and the Unicode one differ only where \s meets \x1c-\x1f.
+    for code in range(128):
+        text = f"a{chr(code)}b"
+        unicode_mode = [m.span() for m in re.finditer(piece, text)]
+        ascii_mode = [m.span() for m in re.finditer(piece, text, re.ASCII)]
+        if chr(code) not in "\x1c\x1d\x1e\x1f":
+            assert unicode_mode == ascii_mode, (piece, code)
+    assert [chr(c) for c in range(128) if re.match(r"\s", chr(c)) and not re.match(r"\s", chr(c), re.ASCII)] \
+        == ["\x1c", "\x1d", "\x1e", "\x1f"]
+    assert [s.decode() for s in _ASCII_SEPARATORS] == ["\x1c", "\x1d", "\x1e", "\x1f"]

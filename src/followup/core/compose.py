@@ -260,12 +260,26 @@ def _context(intent: DraftIntent, history: ApplicationHistory, user: Address,
     }
 
 
-def _header_address(address: Address) -> HeaderAddress:
+def _header_address(address: Address, header: str) -> HeaderAddress:
     # Build through the stdlib's Address so a display name with commas, quotes or non-ASCII
     # is quoted or RFC 2047-encoded correctly; the name is sanitised first.
     local, _, domain = address.email.partition("@")
-    return HeaderAddress(display_name=sanitise_header(address.name),
-                         username=sanitise_header(local), domain=sanitise_header(domain))
+    named = HeaderAddress(display_name=sanitise_header(address.name),
+                          username=sanitise_header(local), domain=sanitise_header(domain))
+    if not named.display_name or _folds_cleanly(header, named):
+        return named
+    return HeaderAddress(username=named.username, domain=named.domain)
+
+
+def _folds_cleanly(header: str, address: HeaderAddress) -> bool:
+    """Whether ``address`` survives being written in ``header`` and read back. The stdlib's
+    folder drops the quotes of a display name too long for one line, so a name with a period
+    or a comma in it comes back defective or as a different address (found by fuzzing); such a
+    name is left out and the bare address used."""
+    probe = EmailMessage()
+    probe[header] = address
+    back = email.message_from_bytes(probe.as_bytes(policy=email.policy.SMTP), policy=email.policy.default)[header]
+    return not back.defects and tuple(back.addresses) == (address,)
 
 
 def _message_ids(values: tuple[str, ...] | list[str]) -> list[str]:
@@ -311,11 +325,11 @@ def compose_draft(
     body = body.strip("\n") + "\n"
 
     msg = EmailMessage(policy=email.policy.SMTP)
-    msg["From"] = _header_address(user)
+    msg["From"] = _header_address(user, "From")
     if intent.to is not None and is_writable_address(intent.to.email):
         # An address that is no RFC 5322 dot-atom (non-ASCII needs SMTPUTF8) is left out: the
         # draft has no recipient rather than a To that clients misread.
-        msg["To"] = _header_address(intent.to)
+        msg["To"] = _header_address(intent.to, "To")
     msg["Subject"] = draft_subject(intent, history)
     msg["Date"] = email.utils.format_datetime(now)
     key = _KEY_SAFE.sub("-", intent.key)

@@ -15,6 +15,7 @@ from followup.core.classify import (
     _MAX_CHARS,
     TIMELINE_PROMISE,
     _CONDITIONAL_BEFORE,
+    _Text,
     plain,
     _sentence_bounds,
     _sentence_end,
@@ -472,9 +473,13 @@ def _brand(core: str, text: str) -> str | None:
     if len(letters) < 3:
         return None
     best: tuple[int, int, str] | None = None
+    seen: set[str] = set()
     for line_no, line in enumerate(text.split("\n")):
-        if letters[0] not in line.lower():
+        if letters[0] not in line.lower() or line in seen:
+            # a line read before (the body is in ``text`` twice, quoted and not) gives the same
+            # names again with a later line number, never a better score
             continue
+        seen.add(line)
         for run in _capital_runs(line):
             found = _spell(letters, run)
             if found is None:
@@ -532,6 +537,8 @@ def _capital_runs(line: str) -> list[list[str]]:
 def _spell(letters: str, run: list[str]) -> tuple[int, int] | None:
     """Return the span of words in ``run`` that spells ``letters``: each word gives all its
     letters or its initial ("&"/"and"/"of" may give "and"/"of" or nothing); None if no span does."""
+    if not any(w[0].lower() == letters[0] for w in run):
+        return None  # no word starts with the first letter (every word starts with a letter or digit, or is "&")
     lowered = ["and" if w in ("&", "+") else "".join(c for c in w.lower() if c.isalnum()) for w in run]
     for start in range(len(run)):
         if not lowered[start] or lowered[start] in ("and", "of") or not lowered[start][0] == letters[0]:
@@ -637,13 +644,13 @@ def _decision_date(words: str, ref: datetime, tz: tzinfo) -> date | None:
     """
     ref_day = ref.astimezone(tz).date()
     day_first = _day_first(None, tz)
-    for m in TIMELINE_PROMISE.finditer(words):
-        lo, _ = _sentence_bounds(words, m.start(), m.end())
-        hi = _sentence_end(words, m.end())
-        before = words[lo : m.start()]
-        if _CONDITIONAL_BEFORE.search(before) or _CANDIDATE_DEADLINE.search(words[lo : m.end()]):
+    for start, end in _Text(words).spans(TIMELINE_PROMISE):
+        lo, _ = _sentence_bounds(words, start, end)
+        hi = _sentence_end(words, end)
+        before = words[lo:start]
+        if _CONDITIONAL_BEFORE.search(before) or _CANDIDATE_DEADLINE.search(words[lo:end]):
             continue
-        after = words[m.start() : min(hi, m.end() + 120)]
+        after = words[start : min(hi, end + 120)]
         resolved = resolve_timeline(after, ref_day, day_first=day_first)
         if resolved is None and before.strip():
             resolved = resolve_timeline(before, ref_day, day_first=day_first)

@@ -7,6 +7,7 @@ domain suffixes so that regional hosts (``us.greenhouse-mail.io``, ``wd5.myworkd
 
 from __future__ import annotations
 
+import functools
 import re
 
 from followup.core.model import Address
@@ -187,25 +188,34 @@ _ATS_LABELS = {
 }
 
 
+_TABLES = {"ats": ATS_DOMAINS, "scheduler": SCHEDULER_DOMAINS, "job board": JOB_BOARD_DOMAINS}
+
+
+@functools.lru_cache(maxsize=4096)
+def _lookup(domain: str, table: str) -> str | None:
+    # Cached: the classifier and the extractor ask about the same sender a dozen times a message.
+    return _match(domain, _TABLES[table])
+
+
 def ats_name(address: Address | None) -> str | None:
     """Given a sender address, return the applicant-tracking system it belongs to, or None."""
     if address is None:
         return None
-    return _match(address.domain, ATS_DOMAINS)
+    return _lookup(address.domain, "ats")
 
 
 def scheduler_name(address: Address | None) -> str | None:
     """Given an address, return the scheduling tool it belongs to (Calendly, GoodTime…), or None."""
     if address is None:
         return None
-    return _match(address.domain, SCHEDULER_DOMAINS)
+    return _lookup(address.domain, "scheduler")
 
 
 def job_board_name(address: Address | None) -> str | None:
     """Given an address, return the job board / network it belongs to (LinkedIn, Indeed…), or None."""
     if address is None:
         return None
-    return _match(address.domain, JOB_BOARD_DOMAINS)
+    return _lookup(address.domain, "job board")
 
 
 def is_hiring_mailbox(address: Address | None) -> bool:

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
+from itertools import chain, groupby
 from pathlib import Path
 
 from followup.core.model import FolderRole
@@ -164,8 +166,14 @@ class Store:
                             [(account, role.value, r) for r in refs])
 
     def add_location(self, account: str, role: FolderRole, ref: str, validity: int, message_id: str) -> None:
-        self.db.execute("INSERT OR REPLACE INTO locations VALUES (?,?,?,?,?)",
-                        (account, role.value, ref, validity, message_id))
+        self.add_locations(account, role, validity, [(ref, message_id)])
+
+    def add_locations(self, account: str, role: FolderRole, validity: int,
+                      locations: Iterable[tuple[str, str]]) -> None:
+        """Record where messages are: (ref, message_id) pairs, in order (a later pair for the
+        same ref replaces an earlier one, as separate :meth:`add_location` calls would)."""
+        self.db.executemany("INSERT OR REPLACE INTO locations VALUES (?,?,?,?,?)",
+                            [(account, role.value, ref, validity, message_id) for ref, message_id in locations])
 
     def location_of(self, account: str, role: FolderRole, message_id: str) -> str | None:
         row = self.db.execute("SELECT ref FROM locations WHERE account=? AND folder_role=? AND message_id=?",
@@ -176,27 +184,46 @@ class Store:
 
     def known_message_ids(self, account: str, message_ids: Iterable[str]) -> set[str]:
         """Which of ``message_ids`` are stored for ``account`` (one query per 500 ids)."""
-        ids = list(dict.fromkeys(message_ids))
-        known: set[str] = set()
-        for start in range(0, len(ids), 500):
-            chunk = ids[start:start + 500]
-            marks = ",".join("?" for _ in chunk)
-            known.update(r[0] for r in self.db.execute(
-                f"SELECT message_id FROM messages WHERE account=? AND message_id IN ({marks})", (account, *chunk)))
-        return known
+        return self._present("SELECT message_id FROM messages WHERE account=? AND message_id IN", account,
+                             message_ids)
+
+    def named_message_ids(self, account: str, message_ids: Iterable[str]) -> set[str]:
+        """Which of ``message_ids`` a stored message of ``account`` names in In-Reply-To or
+        References (its ``message_refs`` rows; one query per 500 ids)."""
+        return self._present("SELECT DISTINCT ref_id FROM message_refs WHERE account=? AND ref_id IN", account,
+                             message_ids)
+
+    def _present(self, select: str, account: str, values: Iterable[str]) -> set[str]:
+        """The values among ``values`` that ``select … IN (…)`` (account, then the values) returns."""
+        values = list(dict.fromkeys(values))
+        found: set[str] = set()
+        for start in range(0, len(values), 500):
+            chunk = values[start:start + 500]
+            found.update(r[0] for r in self.db.execute(f"{select} ({','.join('?' * len(chunk))})",
+                                                       (account, *chunk)))
+        return found
 
     def insert_message(self, **columns: object) -> int:
-        """Insert a message (keys = column names); return its row id. The caller checked it is new."""
-        for key in ("evidence", "facts"):
-            if key in columns and not isinstance(columns[key], str | None):
-                columns[key] = json.dumps(columns[key], default=str)
-        names = ", ".join(columns)
-        marks = ", ".join("?" for _ in columns)
-        cur = self.db.execute(f"INSERT INTO messages ({names}) VALUES ({marks})", tuple(columns.values()))
-        named = {str(columns.get("in_reply_to") or "")} | set(str(columns.get("refs") or "").split())
-        self.db.executemany("INSERT INTO message_refs (account, ref_id, message_id) VALUES (?,?,?)",
-                            [(columns["account"], ref, columns["message_id"]) for ref in sorted(named) if ref])
+        """Insert a message (keys = column names; ``evidence`` and ``facts`` may be given as
+        JSON-able values) and its ``message_refs`` rows (see :func:`named_ids`); return its row
+        id. The caller checked it is new."""
+        cur = self.db.execute(_insert_message_sql(tuple(columns)), _message_values(columns))
+        self._insert_refs([columns])
         return int(cur.lastrowid or 0)
+
+    def insert_messages(self, messages: Sequence[dict[str, object]]) -> None:
+        """Insert new messages (each a dict as :meth:`insert_message` takes) in order, as one
+        :meth:`insert_message` call each would: the same rows, row ids in the same order. One
+        statement per run of messages with the same columns, one for all their references."""
+        for names, run in groupby(messages, key=tuple):  # tuple(a dict): its column names
+            self.db.executemany(_insert_message_sql(names), [_message_values(m) for m in run])
+        self._insert_refs(messages)
+
+    def _insert_refs(self, messages: Iterable[dict[str, object]]) -> None:
+        rows = [(m["account"], ref, m["message_id"])
+                for m in messages for ref in named_ids(m.get("in_reply_to"), m.get("refs"))]  # type: ignore[arg-type]
+        if rows:  # most mail names no other message
+            self.db.executemany("INSERT INTO message_refs (account, ref_id, message_id) VALUES (?,?,?)", rows)
 
     def update_message(self, account: str, message_id: str, **columns: object) -> None:
         for key in ("evidence", "facts"):
@@ -270,17 +297,24 @@ class Store:
                 self.db.execute("INSERT OR IGNORE INTO threads VALUES (?,?,?)", (account, into, row[0]))
 
     def thread_by_subject(self, account: str, subject_key: str, since_iso: str, until_iso: str,
-                          counterparts: Iterable[str]) -> str | None:
-        """A thread with the same normalised subject, dated inside the window, sharing a counterpart address."""
+                          counterparts: Iterable[str], unstored: Sequence[dict[str, object]] = ()) -> str | None:
+        """A thread with the same normalised subject, dated inside the window, sharing a counterpart
+        address (the first such message's). ``unstored``: messages of ``account`` to be inserted
+        next, in this order (dicts as :meth:`insert_message` takes): looked at as if they were
+        stored already, that is after every stored message."""
         people = {c for c in counterparts if c}
         if not subject_key or not people:
             return None
         rows = self.db.execute(
             "SELECT thread_key, sender, recipients FROM messages WHERE account=? AND subject_key=? "
             "AND date BETWEEN ? AND ? ORDER BY id", (account, subject_key, since_iso, until_iso))
-        for thread_key, sender, recipients in rows:
-            if sender in people or people & set(recipients.split(",")):
-                return thread_key
+        # The same test in Python (BETWEEN on these TEXT values compares them as strings).
+        held = ((m["thread_key"], m.get("sender"), m.get("recipients", "")) for m in unstored
+                if m.get("subject_key", "") == subject_key and m.get("date") is not None
+                and since_iso <= m["date"] <= until_iso)  # type: ignore[operator]
+        for thread_key, sender, recipients in chain(rows, held):
+            if sender in people or people & set(recipients.split(",")):  # type: ignore[union-attr]
+                return thread_key  # type: ignore[return-value]
         return None
 
     def thread_has_outbound(self, account: str, thread_key: str) -> bool:
@@ -334,6 +368,16 @@ class Store:
         sets = ", ".join(f"{k}=?" for k in columns)
         self.db.execute(f"UPDATE applications SET {sets}, updated_at=? WHERE id=?",
                         (*columns.values(), at.isoformat(), app_id))
+
+    def applications_to_match(self, account: str) -> list[tuple[str, str | None, str | None, str | None]]:
+        """``(id, company, role, contact_email)`` of the account's applications, in the order of
+        :meth:`applications`: what the sync matches a new thread against, read for every
+        classified message it stores (hence plain tuples of these columns only, and the index
+        ``applications_account``)."""
+        cursor = self.db.cursor()
+        cursor.row_factory = None
+        return cursor.execute("SELECT id, company, role, contact_email FROM applications WHERE account=? "
+                              "ORDER BY created_at, id", (account,)).fetchall()
 
     def applications(self, account: str | None = None) -> list[sqlite3.Row]:
         if account is None:
@@ -445,6 +489,33 @@ def _message_row(row: sqlite3.Row) -> MessageRow:
         facts=json.loads(row["facts"]) if row["facts"] else {},
         confirmed_label=row["confirmed_label"], learned_at=row["learned_at"],
     )
+
+
+def named_ids(in_reply_to: str | None, refs: str | None) -> list[str]:
+    """The Message-IDs a message names, as its ``message_refs`` rows hold them: In-Reply-To and
+    each of the space-separated ``refs``, without blanks or repeats, sorted."""
+    if not refs:  # most mail
+        return [str(in_reply_to)] if in_reply_to else []
+    named = set(str(refs).split())
+    if in_reply_to:
+        named.add(str(in_reply_to))
+    return sorted(named)
+
+
+@lru_cache(maxsize=16)
+def _insert_message_sql(names: tuple[str, ...]) -> str:
+    # The sync always passes the same columns: one SQL text, built once, and one prepared
+    # statement in sqlite3's cache.
+    return f"INSERT INTO messages ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
+
+
+def _message_values(columns: dict[str, object]) -> tuple[object, ...]:
+    """The values of a messages row in the order of ``columns``, JSON lists and objects encoded."""
+    if isinstance(columns.get("evidence"), str | None) and isinstance(columns.get("facts"), str | None):
+        return tuple(columns.values())  # most mail: nothing to encode
+    encoded = {key: json.dumps(columns[key], default=str)
+               for key in ("evidence", "facts") if not isinstance(columns.get(key), str | None)}
+    return tuple({**columns, **encoded}.values())
 
 
 def _statements(script: str) -> list[str]:
