@@ -1,3 +1,4 @@
 from followup.cli import main
 
-raise SystemExit(main())
+if __name__ == "__main__":  # importable without running the command line (multiprocessing, tools)
+    raise SystemExit(main())

@@ -5,7 +5,6 @@ The CLI's ``once`` and the daemon's poll job both call :func:`run_cycle`.
 
 from __future__ import annotations
 
-import functools
 import logging
 import sys
 import time
@@ -25,11 +24,15 @@ log = logging.getLogger(__name__)
 
 
 def message_reader(config: Config) -> Callable[[Message], tuple[Classification, Facts]]:
-    """Return the classifier + fact extractor bound to the user's addresses and time zone
-    (picklable, so a worker process can read with it: see :mod:`followup.reading`)."""
+    """Return the classifier + fact extractor bound to the user's addresses and time zone."""
     from followup.core.extract import read_message
 
-    return functools.partial(read_message, tz=config.tz, user_addresses=config.user_addresses())
+    tz, users = config.tz, config.user_addresses()
+
+    def read(message: Message) -> tuple[Classification, Facts]:
+        return read_message(message, tz=tz, user_addresses=users)
+
+    return read
 
 
 def sync_context(config: Config, progress: Progress | None = None) -> SyncContext:

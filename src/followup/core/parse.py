@@ -51,11 +51,15 @@ _EMAIL = re.compile(r"^[^@\s<>(),;:\"\[\]]+@[^@\s<>(),;:\"\[\]]+\.[^@\s<>(),;:\"
 
 def clean_header_text(value: str) -> str:
     """Return ``value`` on one line: CR, LF and other control characters become single spaces."""
+    if value.isprintable():  # no control character to replace (the common case): spaces only
+        return " ".join(value.split())
     return " ".join(_CRLF.sub(" ", value).split())
 
 
 def _undo_surrogates(text: str) -> str:
     # compat32 keeps raw 8-bit header bytes as surrogate escapes; RFC 6532 says they are UTF-8.
+    if text.isascii():
+        return text
     try:
         text.encode("utf-8")
         return text
@@ -294,7 +298,7 @@ class _RawHeaders:
         return cls(values)
 
     def first(self, name: str) -> str | None:
-        values = self._values.get(name.lower())
+        values = self._values.get(name) or self._values.get(name.lower())  # callers mostly pass lower case
         return values[0] if values else None
 
     def joined(self, name: str) -> str:
