@@ -592,3 +592,25 @@ def test_dovecot_answers_to_the_sync_fetches_are_read_without_imapclients_parser
     assert mailbox.fetch_raw(INBOX, ["2"], limit=20) == {"2": messages[1][:20]}
     assert mailbox.fetch_raw(INBOX, ["3"]) == {"3": messages[2]}
     mailbox.close()
+
+
+@dovecot
+def test_imaplib_formats_no_debug_text_unless_its_logger_would_print_it(dovecot_server):
+    """imapclient sets imaplib's debug level to 5, which formats every response (literals and
+    all) for a logger that usually drops it; the mailbox turns that off, unless asked to log."""
+    import logging
+
+    user, password = dovecot_server.new_user()
+    mailbox = open_mailbox(dovecot_server, user, password)
+    mailbox.connect()
+    assert mailbox._client._imap.debug == 0
+    mailbox.close()
+    logger = logging.getLogger("imapclient.imaplib")
+    old = logger.level
+    logger.setLevel(logging.DEBUG)
+    try:
+        mailbox.connect()
+        assert mailbox._client._imap.debug == 5
+    finally:
+        logger.setLevel(old)
+        mailbox.close()
