@@ -529,3 +529,11 @@ def test_a_display_name_too_long_for_one_line_never_makes_a_defective_to(name):
     # The stdlib's folder drops the quotes of such a name; the draft goes to the bare address.
     pipeline(f"From: {name} <rita@acme.example>\r\nSubject: Interview\r\n".encode() + FINDING_HEAD + b"\r\nhi\r\n",
              tolerate_known=False)
+
+
+def test_an_8bit_message_id_never_puts_its_bytes_into_a_drafts_references():
+    # What the calendar soak found: In-Reply-To "<0@\xc2\x80>" (U+0080, a C1 control) reached
+    # the draft's References; an id that is not printable ASCII is left out of the thread headers.
+    pipeline(b"From: Rita <rita@acme.example>\r\nIn-Reply-To: <0@\xc2\x80>\r\nContent-Type: text/calendar\r\n"
+             + FINDING_HEAD + b"\r\nBEGIN:VCALENDAR\r\nVERSION:2.0\r\nMETHOD:REQUEST\r\nEND:VCALENDAR\r\n",
+             tolerate_known=False)

@@ -73,7 +73,9 @@ TEMPLATE_VARIABLES = (
 
 _TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
-_MESSAGE_ID = re.compile(r"^<[^<>\s\x00-\x1f\x7f]+@[^<>\s\x00-\x1f\x7f]+>$")
+# Printable ASCII only (RFC 5322 section 3.6.4): an inbound id with 8-bit bytes (kept by the
+# parser as surrogate escapes) would put those bytes, a C1 control among them, into the draft.
+_MESSAGE_ID = re.compile(r"^<[\x21-\x3b\x3d\x3f-\x7e]+@[\x21-\x3b\x3d\x3f-\x7e]+>$")
 _REPLY_PREFIX = re.compile(r"^\s*(re|aw|sv|antw|réf|rif)\s*:", re.IGNORECASE)
 _KEY_SAFE = re.compile(r"[^A-Za-z0-9._-]+")
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
