@@ -109,15 +109,15 @@ def thread_keys(tables: dict[str, list[tuple]], db_path) -> dict[str, str]:
     return {row[1 + names.index("message_id")]: row[1 + names.index("thread_key")] for row in tables["messages"]}
 
 
-@pytest.mark.parametrize("batch_size", [1, 2, 5, 500])
-def test_a_maildir_sync_stores_exactly_what_one_message_at_a_time_would(tmp_path, monkeypatch, batch_size):
+def sync_maildir_both_ways(tmp_path, monkeypatch, deliveries, batch_size: int):
+    """Deliver each (hours before NOW, [(folder, message)]) into one Maildir, syncing after each
+    into two stores: as the sync does, and one by one (:class:`OneByOne`). Return both dumps."""
     for sub in ("cur", "new", "tmp"):
         (tmp_path / "mail" / sub).mkdir(parents=True)
     box = MaildirMailbox("home", tmp_path / "mail")
     stores = {name: Store.open(tmp_path / f"{name}.sqlite3") for name in ("batched", "reference")}
-    for delivery in (MAILBOX, LATER):  # the second sync finds stored mail named and naming
+    for hours, delivery in deliveries:
         for i, (role, raw) in enumerate(delivery):
-            hours = 1 if delivery is MAILBOX else 0
             box.append(role, raw, flags=(), when=NOW - timedelta(hours=hours, minutes=100 - i))
         for name, store in stores.items():
             with monkeypatch.context() as patch:
@@ -126,7 +126,13 @@ def test_a_maildir_sync_stores_exactly_what_one_message_at_a_time_would(tmp_path
                 sync.sync_account(box, store, context(batch_size=batch_size), NOW)
     for store in stores.values():
         store.close()
-    batched, reference = dump(tmp_path / "batched.sqlite3"), dump(tmp_path / "reference.sqlite3")
+    return dump(tmp_path / "batched.sqlite3"), dump(tmp_path / "reference.sqlite3")
+
+
+@pytest.mark.parametrize("batch_size", [1, 2, 5, 500])
+def test_a_maildir_sync_stores_exactly_what_one_message_at_a_time_would(tmp_path, monkeypatch, batch_size):
+    # the second sync finds stored mail named and naming
+    batched, reference = sync_maildir_both_ways(tmp_path, monkeypatch, [(1, MAILBOX), (0, LATER)], batch_size)
     assert batched == reference
     thread = thread_keys(batched, tmp_path / "batched.sqlite3")
     assert thread["<t20@example>"] == thread["<t21@example>"] == thread["<t30@example>"] == thread["<t50@example>"]
@@ -188,21 +194,8 @@ def random_mailbox(seed: int) -> list[tuple[FolderRole, bytes]]:
 
 @pytest.mark.parametrize("seed", range(24))
 def test_random_threads_are_stored_exactly_as_one_message_at_a_time_would(tmp_path, monkeypatch, seed):
-    for sub in ("cur", "new", "tmp"):
-        (tmp_path / "mail" / sub).mkdir(parents=True)
-    box = MaildirMailbox("home", tmp_path / "mail")
     mailbox = random_mailbox(seed)
     half = len(mailbox) // 2
-    stores = {name: Store.open(tmp_path / f"{name}.sqlite3") for name in ("batched", "reference")}
-    batch_size = [3, 7, 500][seed % 3]
-    for part, delivery in enumerate((mailbox[:half], mailbox[half:])):
-        for i, (role, raw) in enumerate(delivery):
-            box.append(role, raw, flags=(), when=NOW - timedelta(hours=2 - part, minutes=100 - i))
-        for name, store in stores.items():
-            with monkeypatch.context() as patch:
-                if name == "reference":
-                    patch.setattr(sync, "_BatchStore", OneByOne)
-                sync.sync_account(box, store, context(batch_size=batch_size), NOW)
-    for store in stores.values():
-        store.close()
-    assert dump(tmp_path / "batched.sqlite3") == dump(tmp_path / "reference.sqlite3")
+    batched, reference = sync_maildir_both_ways(tmp_path, monkeypatch, [(2, mailbox[:half]), (1, mailbox[half:])],
+                                                [3, 7, 500][seed % 3])
+    assert batched == reference

@@ -42,7 +42,7 @@ def test_a_failed_transaction_leaves_nothing_behind(tmp_path):
     with pytest.raises(RuntimeError):
         with store.transaction():
             store.save_cursor("a", FolderRole.INBOX, StoredCursor(1, 5, 6, 5, None), NOW)
-            store.add_location("a", FolderRole.INBOX, "5", 1, "<m@x>")
+            store.add_locations("a", FolderRole.INBOX, 1, [("5", "<m@x>")])
             raise RuntimeError("crash between the two writes")
     assert store.cursor("a", FolderRole.INBOX) is None
     assert store.known_refs("a", FolderRole.INBOX) == set()
@@ -69,15 +69,24 @@ def test_a_message_is_identified_by_account_and_message_id(tmp_path):
             store.insert_message(account="a", message_id="<m@x>", thread_key="t", learned_at=NOW.isoformat())
 
 
-def test_the_references_migration_indexes_what_older_rows_named(tmp_path):
+def database_at_version(path, version: int):
+    """A database made by the first ``version`` migrations only (as an older release left it),
+    open in autocommit mode."""
     import sqlite3
 
-    path = tmp_path / "s.sqlite3"
+    from followup.store.db import _statements
+
     db = sqlite3.connect(path, isolation_level=None)
-    for number, script in enumerate(MIGRATIONS[:2], start=1):
-        for statement in (s for s in script.split(";") if s.strip()):
+    for number, script in enumerate(MIGRATIONS[:version], start=1):
+        for statement in _statements(script):
             db.execute(statement)
         db.execute(f"PRAGMA user_version={number}")
+    return db
+
+
+def test_the_references_migration_indexes_what_older_rows_named(tmp_path):
+    path = tmp_path / "s.sqlite3"
+    db = database_at_version(path, 2)
     db.execute("INSERT INTO messages (account, message_id, thread_key, in_reply_to, refs, learned_at) "
                "VALUES ('a', '<r@x>', 't1', '<p@x>', '<g@x> <p@x>', '2026-01-01')")
     db.close()
@@ -168,14 +177,8 @@ def test_applications_to_match_come_in_the_order_of_applications(tmp_path):
 
 
 def test_the_index_migration_keeps_rows_and_the_lookups_stay_indexed(tmp_path):
-    import sqlite3
-
     path = tmp_path / "s.sqlite3"
-    db = sqlite3.connect(path, isolation_level=None)
-    for number, script in enumerate(MIGRATIONS[:6], start=1):
-        for statement in (s for s in script.split(";") if s.strip()):
-            db.execute(statement)
-        db.execute(f"PRAGMA user_version={number}")
+    db = database_at_version(path, 6)
     db.execute("INSERT INTO messages (account, message_id, thread_key, in_reply_to, gm_thrid, followup_key, "
                "learned_at) VALUES ('a', '<r@x>', 't1', '<p@x>', '17', 'k1', '2026-01-01')")
     db.close()

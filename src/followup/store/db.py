@@ -165,13 +165,10 @@ class Store:
         self.db.executemany("DELETE FROM locations WHERE account=? AND folder_role=? AND ref=?",
                             [(account, role.value, r) for r in refs])
 
-    def add_location(self, account: str, role: FolderRole, ref: str, validity: int, message_id: str) -> None:
-        self.add_locations(account, role, validity, [(ref, message_id)])
-
     def add_locations(self, account: str, role: FolderRole, validity: int,
                       locations: Iterable[tuple[str, str]]) -> None:
         """Record where messages are: (ref, message_id) pairs, in order (a later pair for the
-        same ref replaces an earlier one, as separate :meth:`add_location` calls would)."""
+        same ref replaces an earlier one)."""
         self.db.executemany("INSERT OR REPLACE INTO locations VALUES (?,?,?,?,?)",
                             [(account, role.value, ref, validity, message_id) for ref, message_id in locations])
 
@@ -226,9 +223,7 @@ class Store:
             self.db.executemany("INSERT INTO message_refs (account, ref_id, message_id) VALUES (?,?,?)", rows)
 
     def update_message(self, account: str, message_id: str, **columns: object) -> None:
-        for key in ("evidence", "facts"):
-            if key in columns and not isinstance(columns[key], str | None):
-                columns[key] = json.dumps(columns[key], default=str)
+        columns = _json_encoded(columns)
         sets = ", ".join(f"{k}=?" for k in columns)
         self.db.execute(f"UPDATE messages SET {sets} WHERE account=? AND message_id=?",
                         (*columns.values(), account, message_id))
@@ -511,11 +506,17 @@ def _insert_message_sql(names: tuple[str, ...]) -> str:
 
 def _message_values(columns: dict[str, object]) -> tuple[object, ...]:
     """The values of a messages row in the order of ``columns``, JSON lists and objects encoded."""
+    return tuple(_json_encoded(columns).values())
+
+
+def _json_encoded(columns: dict[str, object]) -> dict[str, object]:
+    """``columns`` with ``evidence`` and ``facts`` given as lists or objects encoded as JSON
+    (the same key order)."""
     if isinstance(columns.get("evidence"), str | None) and isinstance(columns.get("facts"), str | None):
-        return tuple(columns.values())  # most mail: nothing to encode
+        return columns  # most mail: nothing to encode
     encoded = {key: json.dumps(columns[key], default=str)
                for key in ("evidence", "facts") if not isinstance(columns.get(key), str | None)}
-    return tuple({**columns, **encoded}.values())
+    return {**columns, **encoded}
 
 
 def _statements(script: str) -> list[str]:
